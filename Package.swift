@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// Switchboard: presence and routing for live chat, stateless Swift workers over Redis.
+// No package dependencies by design: the toolchain and Debian's hiredis only.
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Switchboard",
+    products: [
+        .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        .library(name: "Redis", targets: ["Redis"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
+        .target(name: "Switchboard", dependencies: ["Redis"], swiftSettings: strictSettings),
+        .target(name: "ArgumentParsing", swiftSettings: strictSettings),
+        .executableTarget(
+            name: "SwitchboardCLI",
+            dependencies: ["Switchboard", "Redis"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Redis"],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSettings),
+    ]
+)

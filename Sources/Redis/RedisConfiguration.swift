@@ -1,0 +1,180 @@
+// Where Redis is and how to talk to it: parsed from a URL, never printed with its password.
+import Foundation
+
+/// How to reach a Redis server and how a connection behaves.
+///
+/// Built from a URL:
+/// - `redis://[user:password@]host[:port][/db]` (TCP, port 6379 by default)
+/// - `unix:///path/to/redis.sock[?db=N]` (Unix socket; user and password may precede the path
+///   as in `unix://user:password@/path.sock`)
+///
+/// `rediss://` is refused: hiredis 0.14 has no TLS. The password may also come from a file
+/// (``withPassword(fromFile:)``) so that it never appears in a process list or a shell history.
+/// The `description` of a configuration never contains the password.
+public struct RedisConfiguration: Sendable, CustomStringConvertible {
+    /// Where the server listens.
+    public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+        case tcp(host: String, port: Int)
+        case unixSocket(path: String)
+
+        /// `host:port` or the socket path, as an operator would type it.
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+            case .unixSocket(let path): return path
+            }
+        }
+    }
+
+    /// Where the server listens.
+    public var endpoint: Endpoint
+    /// The ACL user for `AUTH user password`; `nil` authenticates as the default user.
+    public var username: String?
+    /// The password; `nil` sends no `AUTH`.
+    public var password: String?
+    /// The logical database selected after connecting.
+    public var database: Int = 0
+    /// How long opening a connection may take.
+    public var connectTimeout: Duration = .seconds(2)
+    /// How long a command may wait for its reply; commands that block on purpose
+    /// (`XREADGROUP BLOCK`) pass a longer timeout of their own.
+    public var commandTimeout: Duration = .seconds(5)
+    /// The name shown for this connection in `CLIENT LIST`; `nil` sets none.
+    public var clientName: String?
+    /// Whether to enable TCP keepalive (ignored on Unix sockets, where it does not apply).
+    public var tcpKeepAlive: Bool = true
+    /// Delays between reconnection attempts.
+    public var reconnectBackoff: Backoff = Backoff()
+
+    /// Creates a configuration for an endpoint.
+    public init(endpoint: Endpoint) { self.endpoint = endpoint }
+
+    /// Parses a Redis URL.
+    /// - Throws: ``RedisClientError`` of kind `.invalidConfiguration` saying what is wrong.
+    public init(url text: String) throws(RedisClientError) {
+        guard let schemeEnd = text.range(of: "://") else {
+            throw Self.invalid("'\(Self.redacted(text))' is not a Redis URL")
+        }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        var rest = String(text[schemeEnd.upperBound...])
+        switch scheme {
+        case "redis", "unix": break
+        case "rediss":
+            throw RedisClientError(
+                .invalidConfiguration,
+                "rediss:// (TLS) is not supported: hiredis 0.14 has no TLS.",
+                recoverySuggestion: "Run a TLS sidecar such as stunnel or spiped next to the worker and point REDIS_URL at its local redis:// or unix:// address.")
+        default:
+            throw Self.invalid("URL scheme '\(scheme)' is not redis:// or unix://")
+        }
+
+        var query: [String: String] = [:]
+        if let mark = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: mark)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                query[parts[0]] = parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : ""
+            }
+            rest = String(rest[..<mark])
+        }
+
+        var username: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = String(rest[rest.index(after: at)...])
+            if let colon = userInfo.firstIndex(of: ":") {
+                let user = String(userInfo[..<colon])
+                username = user.isEmpty ? nil : (user.removingPercentEncoding ?? user)
+                let secret = String(userInfo[userInfo.index(after: colon)...])
+                password = secret.removingPercentEncoding ?? secret
+            } else if !userInfo.isEmpty {
+                // `redis://secret@host` is the common shorthand for a password alone.
+                password = String(userInfo).removingPercentEncoding ?? String(userInfo)
+            }
+        }
+
+        if scheme == "unix" {
+            guard rest.hasPrefix("/"), rest.count > 1 else {
+                throw Self.invalid("a unix:// URL needs an absolute socket path, as in unix:///var/run/redis.sock")
+            }
+            self.init(endpoint: .unixSocket(path: rest))
+            if let db = query["db"] { database = try Self.parseDatabase(db) }
+        } else {
+            var hostPort = rest
+            var databaseText: String?
+            if let slash = rest.firstIndex(of: "/") {
+                hostPort = String(rest[..<slash])
+                let path = rest[rest.index(after: slash)...]
+                if !path.isEmpty { databaseText = String(path) }
+            }
+            var host = hostPort
+            var port = 6379
+            if hostPort.hasPrefix("[") {  // IPv6 literal: [::1]:6380
+                guard let close = hostPort.firstIndex(of: "]") else { throw Self.invalid("unclosed '[' in host") }
+                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+                let after = hostPort[hostPort.index(after: close)...]
+                if after.hasPrefix(":") { port = try Self.parsePort(String(after.dropFirst())) }
+            } else if let colon = hostPort.lastIndex(of: ":") {
+                host = String(hostPort[..<colon])
+                port = try Self.parsePort(String(hostPort[hostPort.index(after: colon)...]))
+            }
+            guard !host.isEmpty else { throw Self.invalid("the URL has no host, as in redis://127.0.0.1:6379") }
+            self.init(endpoint: .tcp(host: host, port: port))
+            if let db = databaseText ?? query["db"] { database = try Self.parseDatabase(db) }
+        }
+        self.username = username
+        self.password = password
+    }
+
+    /// Returns a copy whose password is read from a file (trailing newline removed), so the
+    /// secret never appears on a command line.
+    /// - Throws: ``RedisClientError`` of kind `.invalidConfiguration` if the file cannot be read.
+    public func withPassword(fromFile path: String) throws(RedisClientError) -> RedisConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Self.invalid("cannot read the Redis password file \(path)")
+        }
+        var copy = self
+        var secret = String(decoding: data, as: UTF8.self)
+        while secret.last == "\n" || secret.last == "\r" { secret.removeLast() }
+        copy.password = secret
+        return copy
+    }
+
+    /// The URL with the password replaced by `***`: safe for logs and error messages.
+    public var description: String {
+        var auth = ""
+        if password != nil { auth = "\(username ?? ""):***@" } else if let username { auth = "\(username)@" }
+        switch endpoint {
+        case .tcp(let host, let port):
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            return "redis://\(auth)\(shownHost):\(port)" + (database == 0 ? "" : "/\(database)")
+        case .unixSocket(let path):
+            return "unix://\(auth)\(path)" + (database == 0 ? "" : "?db=\(database)")
+        }
+    }
+
+    /// A URL text with any password masked, for messages about URLs that failed to parse.
+    static func redacted(_ text: String) -> String {
+        guard let schemeEnd = text.range(of: "://"), let at = text.lastIndex(of: "@"), at > schemeEnd.upperBound
+        else { return text }
+        return String(text[..<schemeEnd.upperBound]) + "***" + String(text[at...])
+    }
+
+    private static func parsePort(_ text: String) throws(RedisClientError) -> Int {
+        guard let port = Int(text), (1...65535).contains(port) else {
+            throw invalid("port '\(text)' is not a number from 1 to 65535")
+        }
+        return port
+    }
+
+    private static func parseDatabase(_ text: String) throws(RedisClientError) -> Int {
+        guard let db = Int(text), db >= 0 else { throw invalid("database '\(text)' is not a non-negative number") }
+        return db
+    }
+
+    private static func invalid(_ what: String) -> RedisClientError {
+        RedisClientError(
+            .invalidConfiguration, "Invalid Redis URL: \(what).",
+            recoverySuggestion: "Use redis://[user:password@]host:port[/db] or unix:///path/to/redis.sock[?db=N].")
+    }
+}

@@ -1,0 +1,193 @@
+// One connection to Redis: connect, authenticate, send, pipeline, reconnect with backoff.
+//
+// Concurrency model of the Redis module
+// -------------------------------------
+// hiredis contexts are not thread-safe and every call on them blocks. So:
+// - A `RedisConnection` is a non-`Sendable` class: the compiler keeps it in one isolation
+//   region, and its owner uses it from one thread at a time (the worker's own loop thread,
+//   the CLI's main thread).
+// - Async code never calls it directly: `RedisClient` owns a connection on a dedicated OS
+//   thread (`DedicatedThread`) and exposes `async` methods that hop onto that thread, so a
+//   blocking read never occupies a thread of Swift's cooperative pool.
+// - `RedisSubscriber` owns its own connection and thread, and calls its handler there.
+// - SIGPIPE is ignored process-wide the first time a connection is created: writing to a
+//   socket the server closed must surface as an error, not kill the process.
+import Glibc
+
+/// A blocking connection to one Redis server.
+///
+/// The connection opens lazily and reopens itself after a failure: a command finding the
+/// link dead fails with a ``RedisClientError`` (the command may or may not have run), and
+/// the next command reconnects, waiting out an exponential backoff after failed attempts.
+/// Every (re)connect re-applies the command timeout, TCP keepalive, `AUTH`, `SELECT` and
+/// `CLIENT SETNAME`: hiredis's own `redisReconnect` would silently drop the first two.
+///
+/// - Important: Not thread-safe. Use it from one thread, or through ``RedisClient``.
+public final class RedisConnection {
+    /// Where and how this connection talks to Redis.
+    public let configuration: RedisConfiguration
+    /// How many times a connection was opened successfully (the first one included).
+    public private(set) var connectCount = 0
+
+    private var context: HiredisContext?
+    private var consecutiveFailures = 0
+    private var lastFailure: ContinuousClock.Instant?
+    private var isClosed = false
+
+    /// Creates a connection; it opens on the first command or on ``connect()``.
+    public init(configuration: RedisConfiguration) {
+        _ = ignoreBrokenPipeSignal
+        self.configuration = configuration
+    }
+
+    deinit { context = nil }
+
+    /// Whether a connection is currently open.
+    public var isConnected: Bool { context != nil }
+
+    /// Opens the connection now if it is not open (waiting out the backoff after a failure).
+    /// - Throws: ``RedisClientError`` if Redis cannot be reached or refuses the credentials.
+    public func connect() throws(RedisClientError) { _ = try openContext() }
+
+    /// Closes the connection; later commands fail with kind `.closed`.
+    public func close() {
+        context = nil
+        isClosed = true
+    }
+
+    /// Sends one command and waits for its reply.
+    /// - Parameters:
+    ///   - command: The command and its arguments.
+    ///   - timeout: A reply timeout for this command only (for commands that block on purpose,
+    ///     such as `XREADGROUP … BLOCK` or `DEBUG SLEEP`); the configured one otherwise.
+    /// - Returns: The reply; never `.error`.
+    /// - Throws: ``RedisServerError`` for an error reply, ``RedisClientError`` if the
+    ///   connection failed (it is dropped and reopened by the next command).
+    @discardableResult
+    public func send(_ command: RedisCommand, timeout: Duration? = nil) throws -> RedisValue {
+        try sendReturningErrors(command, timeout: timeout).orThrow()
+    }
+
+    /// Sends one command and returns its reply, error replies included as `.error`.
+    /// - Throws: ``RedisClientError`` only.
+    public func sendReturningErrors(_ command: RedisCommand, timeout: Duration? = nil) throws(RedisClientError) -> RedisValue {
+        let context = try openContext()
+        if let timeout { try guarded { () throws(RedisClientError) in try context.setTimeout(timeout) } }
+        let reply = try guarded { () throws(RedisClientError) in
+            try context.append(command)
+            return try context.readReply(for: command.name)
+        }
+        if timeout != nil { try guarded { () throws(RedisClientError) in try context.setTimeout(configuration.commandTimeout) } }
+        return reply
+    }
+
+    /// Sends many commands in one write and reads all their replies: one round trip.
+    /// - Returns: One reply per command, in order; error replies stay in place as `.error`.
+    /// - Throws: ``RedisClientError`` if the connection failed; any of the commands may have run.
+    public func pipeline(_ commands: [RedisCommand]) throws(RedisClientError) -> [RedisValue] {
+        guard !commands.isEmpty else { return [] }
+        let context = try openContext()
+        return try guarded { () throws(RedisClientError) in
+            for command in commands { try context.append(command) }
+            var replies: [RedisValue] = []
+            replies.reserveCapacity(commands.count)
+            for command in commands { replies.append(try context.readReply(for: command.name)) }
+            return replies
+        }
+    }
+
+    // MARK: - Connection management
+
+    /// Drops the current context (after a failure seen outside `guarded`); the next call reopens.
+    func dropContext() { context = nil }
+
+    /// Runs an operation on the open context; on failure drops the context so the next
+    /// command starts on a fresh one (a failed hiredis context must never be reused).
+    func guarded<T>(_ operation: () throws(RedisClientError) -> T) throws(RedisClientError) -> T {
+        do {
+            return try operation()
+        } catch {
+            context = nil
+            throw error
+        }
+    }
+
+    /// The open context, opening one if needed. An idle link the server has closed is
+    /// replaced here, before a command is written to it.
+    func openContext() throws(RedisClientError) -> HiredisContext {
+        if isClosed {
+            throw RedisClientError(.closed, "This Redis connection was closed.", recoverySuggestion: "Create a new connection.")
+        }
+        if let context {
+            if !context.isStale { return context }
+            self.context = nil
+        }
+        if consecutiveFailures > 0, let lastFailure {
+            let readyAt = lastFailure + configuration.reconnectBackoff.delay(afterFailures: consecutiveFailures)
+            let now = ContinuousClock.now
+            if readyAt > now { sleep(for: readyAt - now) }
+        }
+        do {
+            let opened = try openAndPrepare()
+            context = opened
+            consecutiveFailures = 0
+            connectCount += 1
+            return opened
+        } catch {
+            consecutiveFailures += 1
+            lastFailure = .now
+            throw error
+        }
+    }
+
+    /// Opens a context and applies everything a fresh connection needs, in one round trip.
+    private func openAndPrepare() throws(RedisClientError) -> HiredisContext {
+        let context = try HiredisContext.connect(to: configuration.endpoint, timeout: configuration.connectTimeout)
+        try context.setTimeout(configuration.commandTimeout)
+        if configuration.tcpKeepAlive, case .tcp = configuration.endpoint { try context.enableKeepAlive() }
+
+        var setup: [(RedisCommand, (RedisServerError) -> RedisClientError)] = []
+        if let password = configuration.password {
+            let command = configuration.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password)
+            setup.append((command, authenticationError))
+        }
+        if configuration.database != 0 {
+            setup.append((RedisCommand("SELECT", configuration.database), { error in
+                RedisClientError(.invalidConfiguration, "Redis refused database \(self.configuration.database): \(error.message)",
+                                 recoverySuggestion: "Use a database number the server has (see 'databases' in redis.conf).")
+            }))
+        }
+        if let name = configuration.clientName {
+            setup.append((RedisCommand("CLIENT", "SETNAME", name), { error in
+                RedisClientError(.invalidConfiguration, "Redis refused the client name '\(name)': \(error.message)",
+                                 recoverySuggestion: "Use a name without spaces or newlines.")
+            }))
+        }
+        for (command, _) in setup { try context.append(command) }
+        for (command, explain) in setup {
+            if case .error(let error) = try context.readReply(for: command.name) { throw explain(error) }
+        }
+        return context
+    }
+
+    /// Turns an `AUTH` refusal into an error that names the user but never the password.
+    private func authenticationError(_ error: RedisServerError) -> RedisClientError {
+        let who = configuration.username.map { "user '\($0)'" } ?? "the default user"
+        if error.message.contains("without any password configured") || error.message.contains("no password is set") {
+            return RedisClientError(.authenticationFailed, "A password was given but the Redis server at \(configuration) has none configured.",
+                                    recoverySuggestion: "Remove the password from REDIS_URL, or set requirepass/ACL users on the server.")
+        }
+        return RedisClientError(
+            .authenticationFailed, "Redis at \(configuration) refused the credentials of \(who) (\(error.code)).",
+            recoverySuggestion: "Check the user and password in REDIS_URL or the password file, and that the ACL user is enabled.")
+    }
+
+    private func sleep(for duration: Duration) {
+        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}
+
+/// Ignores SIGPIPE once per process, the first time a connection is created.
+private let ignoreBrokenPipeSignal: Void = { _ = signal(SIGPIPE, SIG_IGN) }()

@@ -1,0 +1,155 @@
+// A dedicated connection that listens to channels: delivers messages, detects a dead link
+// with pings, resubscribes after a reconnect and says that messages may have been missed.
+import Foundation
+import Synchronization
+
+/// A message received on a subscribed channel.
+public struct RedisPubSubMessage: Sendable, Hashable {
+    /// The channel it was published on.
+    public let channel: String
+    /// The pattern that matched, for `PSUBSCRIBE` subscriptions.
+    public let pattern: String?
+    /// The payload, as published.
+    public let payload: [UInt8]
+
+    /// The payload decoded as UTF-8.
+    public var text: String { String(decoding: payload, as: UTF8.self) }
+}
+
+/// What a ``RedisSubscriber`` tells its handler.
+public enum RedisSubscriberEvent: Sendable {
+    /// Every subscription is confirmed: messages published from now on will arrive.
+    case ready
+    /// A message arrived.
+    case message(RedisPubSubMessage)
+    /// The link broke or stopped answering pings; the subscriber is reconnecting.
+    case disconnected(RedisClientError)
+    /// Subscribed again after a disconnect. Messages published in between are lost
+    /// (Redis Pub/Sub keeps nothing): resynchronise from durable state.
+    case resumedAfterGap
+}
+
+/// Subscribes to channels and patterns on a connection and thread of its own.
+///
+/// The handler runs on the subscriber's thread, one event at a time, in order; it should be
+/// quick. While no message arrives the subscriber sends `PING` every `pingInterval`; no
+/// answer within another interval means the link is dead, and it reconnects with backoff.
+///
+/// ```swift
+/// let subscriber = RedisSubscriber(configuration: config, channels: ["sb:{acme}:status"]) { event in … }
+/// subscriber.start()
+/// …
+/// subscriber.stop()
+/// ```
+public final class RedisSubscriber: Sendable {
+    /// The connection settings.
+    public let configuration: RedisConfiguration
+    /// Channels subscribed with `SUBSCRIBE`.
+    public let channels: [String]
+    /// Patterns subscribed with `PSUBSCRIBE`.
+    public let patterns: [String]
+    /// How long the link may stay silent before a `PING` checks it.
+    public let pingInterval: Duration
+
+    private let handler: @Sendable (RedisSubscriberEvent) -> Void
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = Atomic<Bool>(false)
+
+    /// Creates a subscriber; call ``start()`` to begin.
+    public init(configuration: RedisConfiguration, channels: [String] = [], patterns: [String] = [],
+                pingInterval: Duration = .seconds(1), handler: @escaping @Sendable (RedisSubscriberEvent) -> Void) {
+        precondition(!channels.isEmpty || !patterns.isEmpty, "a subscriber needs a channel or a pattern")
+        self.configuration = configuration
+        self.channels = channels
+        self.patterns = patterns
+        self.pingInterval = pingInterval
+        self.handler = handler
+    }
+
+    /// Starts the subscriber's thread; events begin with ``RedisSubscriberEvent/ready``.
+    public func start() {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "redis subscriber"
+        thread.start()
+    }
+
+    /// Stops listening, closes the connection and waits for the thread to end (at most a
+    /// fraction of a second, or a reconnect backoff step while Redis is unreachable).
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        if started.load(ordering: .relaxed) { finished.wait() }
+    }
+
+    private var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
+
+    private func run() {
+        let connection = RedisConnection(configuration: configuration)
+        var everReady = false
+        var down = false  // reported disconnected and not yet resubscribed: report an outage once
+        while !isStopping {
+            do {
+                try listen(on: connection) {
+                    handler(everReady ? .resumedAfterGap : .ready)
+                    everReady = true
+                    down = false
+                }
+            } catch {
+                connection.dropContext()
+                if !isStopping && !down { handler(.disconnected(error)) }
+                down = true
+            }
+        }
+        connection.close()
+    }
+
+    /// Subscribes and delivers messages until stopped or the link fails.
+    private func listen(on connection: RedisConnection, onSubscribed: () -> Void) throws(RedisClientError) {
+        let context = try connection.openContext()
+        if !channels.isEmpty { try context.append(RedisCommand("SUBSCRIBE", arguments: channels)) }
+        if !patterns.isEmpty { try context.append(RedisCommand("PSUBSCRIBE", arguments: patterns)) }
+        try context.flush()
+
+        var unconfirmed = Set(channels.map { "subscribe:" + $0 } + patterns.map { "psubscribe:" + $0 })
+        let clock = ContinuousClock()
+        var lastHeard = clock.now
+        var pingSentAt: ContinuousClock.Instant?
+        while !isStopping {
+            while let reply = try context.bufferedReply() {
+                lastHeard = clock.now
+                guard let parts = reply.array, let kind = parts.first?.string else { continue }
+                switch kind {
+                case "message" where parts.count == 3:
+                    handler(.message(RedisPubSubMessage(channel: parts[1].string ?? "", pattern: nil, payload: parts[2].bytes ?? [])))
+                case "pmessage" where parts.count == 4:
+                    handler(.message(RedisPubSubMessage(channel: parts[2].string ?? "", pattern: parts[1].string, payload: parts[3].bytes ?? [])))
+                case "subscribe", "psubscribe":
+                    if unconfirmed.remove(kind + ":" + (parts[1].string ?? "")) != nil, unconfirmed.isEmpty { onSubscribed() }
+                case "pong":
+                    pingSentAt = nil
+                default:
+                    break
+                }
+            }
+            if context.waitReadable(milliseconds: 100) {
+                try context.readAvailable()
+                continue
+            }
+            let now = clock.now
+            if let sent = pingSentAt {
+                if now - sent > pingInterval {
+                    throw RedisClientError(.timeout, "Redis did not answer the subscriber's PING within \(pingInterval).",
+                                           recoverySuggestion: "The subscriber reconnects and resubscribes by itself.", commandMayHaveRun: true)
+                }
+            } else if now - lastHeard >= pingInterval {
+                try context.append(RedisCommand("PING"))
+                try context.flush()
+                pingSentAt = now
+            }
+        }
+    }
+}

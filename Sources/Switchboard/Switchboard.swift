@@ -1,0 +1,7 @@
+// The Switchboard domain: statuses, commands, key schema, scripts, routing.
+
+/// Facts about this build of Switchboard.
+public enum SwitchboardInfo {
+    /// The version printed by `switchboard --version`.
+    public static let version = "0.1.0"
+}

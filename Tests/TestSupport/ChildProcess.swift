@@ -1,0 +1,76 @@
+// A child process started with posix_spawn and reaped with waitpid.
+//
+// Foundation's `Process.waitUntilExit` spins a run loop and was seen to hang forever when
+// called from a test running on Swift's cooperative pool; plain posix calls do not.
+import Foundation
+
+/// A process the tests started: signal it, wait for it.
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `exitStatus` is written by `wait()` only, under `lock`.
+    /// The process id.
+    public let pid: pid_t
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    /// Starts `executable` with `arguments`; its output goes to `outputPath` (or nowhere).
+    public init(executable: String, arguments: [String], environment: [String: String]? = nil, outputPath: String? = nil) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let target = outputPath ?? "/dev/null"
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, target, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { env.forEach { free($0) } }
+        // The spawning thread may be a Dispatch or test-runner thread that blocks signals;
+        // a child inherits that mask, and a redis-server with SIGTERM blocked never stops.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
+        guard status == 0 else { throw TestSupportError("could not start \(executable): \(String(cString: strerror(status)))") }
+        self.pid = pid
+    }
+
+    /// Sends a signal (SIGTERM by default).
+    public func signal(_ signal: Int32 = SIGTERM) { kill(pid, signal) }
+
+    /// Whether the process is still running (reaps it if it has exited).
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { exitStatus = status; return false }
+        return true
+    }
+
+    /// Waits for the process to exit and returns its exit code (128 + signal if killed).
+    @discardableResult
+    public func wait() -> Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if exitStatus == nil {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            exitStatus = status
+        }
+        let status = exitStatus!
+        let signalled = status & 0x7F
+        return signalled == 0 ? (status >> 8) & 0xFF : 128 + signalled
+    }
+}

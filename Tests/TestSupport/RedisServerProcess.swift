@@ -1,0 +1,126 @@
+// A private redis-server for tests: its own folder, Unix socket and (optionally) TCP port.
+import Foundation
+import Redis
+
+/// A `redis-server` started for tests in a temporary folder, never on the default port.
+///
+/// The test command (`scripts/test.sh`) starts one shared server and exports its URL as
+/// `SWITCHBOARD_TEST_REDIS_URL`; tests that must restart Redis, or need `requirepass`,
+/// start a dedicated one with this type.
+public final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by `start`/`restart`/`stop`, which tests call
+    // from one task; the other stored properties are constants.
+
+    /// The folder holding the socket, the log and any data files.
+    public let directory: URL
+    /// The Unix socket path.
+    public let socketPath: String
+    /// The TCP port on 127.0.0.1, when one was asked for.
+    public let port: Int?
+    private let extraArguments: [String]
+    private var process: ChildProcess?
+
+    /// Starts a server.
+    /// - Parameters:
+    ///   - tcp: Whether to also listen on a free TCP port on 127.0.0.1.
+    ///   - arguments: Extra `redis-server` options, e.g. `["--requirepass", "s3cret"]`.
+    public init(tcp: Bool = false, arguments: [String] = []) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-redis-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        socketPath = directory.appendingPathComponent("redis.sock").path
+        port = tcp ? try Self.freePort() : nil
+        extraArguments = arguments
+        try start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The server's URL (Unix socket), without credentials.
+    public var url: String { "unix://\(socketPath)" }
+
+    /// The server's TCP URL, when it listens on TCP.
+    public var tcpURL: String? { port.map { "redis://127.0.0.1:\($0)" } }
+
+    /// A configuration for this server, with an optional client name.
+    public func configuration(name: String? = nil) -> RedisConfiguration {
+        var configuration = RedisConfiguration(endpoint: .unixSocket(path: socketPath))
+        configuration.clientName = name
+        return configuration
+    }
+
+    /// Starts the server process and waits until it answers.
+    public func start() throws {
+        process = try ChildProcess(executable: try Self.redisServerExecutable(), arguments: [
+            "--port", String(port ?? 0), "--bind", "127.0.0.1",
+            "--unixsocket", socketPath, "--unixsocketperm", "700",
+            "--dir", directory.path, "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
+        ] + extraArguments)
+        try waitUntilAnswering()
+    }
+
+    /// Stops the server (SIGTERM) and waits for it to exit.
+    public func stop() {
+        guard let process else { return }
+        process.signal(SIGTERM)
+        process.wait()
+        self.process = nil
+    }
+
+    /// Stops and starts the server on the same socket and port (data not kept).
+    public func restart() throws {
+        stop()
+        try start()
+    }
+
+    private func waitUntilAnswering() throws {
+        var configuration = self.configuration()
+        configuration.connectTimeout = .milliseconds(200)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if process?.isRunning == false { break }
+            // A fresh connection each time: a refused attempt would otherwise back off.
+            let connection = RedisConnection(configuration: configuration)
+            if let reply = try? connection.sendReturningErrors(["PING"]) {
+                // With requirepass set, an unauthenticated PING answers NOAUTH: still up.
+                _ = reply
+                return
+            }
+            usleep(20_000)
+        }
+        let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+        throw TestSupportError("redis-server did not start in \(directory.path). Log:\n\(log.suffix(2000))")
+    }
+
+    private static func redisServerExecutable() throws -> String {
+        for candidate in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        throw TestSupportError("redis-server is not installed: run scripts/test.sh, which installs it (apt-get install redis-server).")
+    }
+
+    /// A TCP port that is free right now on 127.0.0.1.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestSupportError("could not find a free TCP port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A failure in the test harness itself.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

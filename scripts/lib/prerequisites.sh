@@ -1,0 +1,65 @@
+# Shared by scripts/run.sh and scripts/test.sh: make sure a fresh Debian 12 machine has
+# what Switchboard needs (hiredis, redis-server, redis-tools, a Swift 6 toolchain).
+
+# Installs the Debian packages that are missing (apt-get update first, as on a fresh machine).
+ensure_debian_packages() {
+  local missing=()
+  dpkg -s libhiredis-dev >/dev/null 2>&1 || missing+=(libhiredis-dev)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "switchboard: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Finds the Swift toolchain (on PATH, or the usual /opt/swift and /usr/share/swift places).
+ensure_swift() {
+  if ! command -v swift >/dev/null 2>&1; then
+    local dir
+    for dir in /opt/swift/usr/bin /usr/share/swift/usr/bin /usr/local/swift/usr/bin; do
+      [ -x "$dir/swift" ] && export PATH="$dir:$PATH" && break
+    done
+  fi
+  if ! command -v swift >/dev/null 2>&1; then
+    echo "switchboard: no Swift toolchain found. Install Swift 6 for Debian 12 from swift.org" \
+         "(unpack it under /opt/swift) and run this again." >&2
+    exit 1
+  fi
+}
+
+# Starts a throwaway redis-server in folder $1 on a Unix socket and a free 127.0.0.1 port.
+# Sets REDIS_SOCKET, REDIS_PORT and REDIS_PIDFILE. Extra arguments go to redis-server.
+start_private_redis() {
+  local dir=$1; shift
+  REDIS_SOCKET="$dir/redis.sock"
+  REDIS_PIDFILE="$dir/redis.pid"
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8; do
+    REDIS_PORT=$(( 20000 + RANDOM % 40000 ))
+    if redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
+         --dir "$dir" --daemonize yes --pidfile "$REDIS_PIDFILE" --logfile "$dir/redis.log" "$@"; then
+      local tries
+      for tries in $(seq 1 100); do
+        redis-cli -s "$REDIS_SOCKET" ping >/dev/null 2>&1 && return 0
+        [ -f "$REDIS_PIDFILE" ] || [ "$tries" -lt 20 ] || break
+        sleep 0.05
+      done
+    fi
+    stop_private_redis
+  done
+  echo "switchboard: could not start redis-server; its log:" >&2
+  tail -n 20 "$dir/redis.log" >&2 || true
+  exit 1
+}
+
+# Stops the server started by start_private_redis, waiting until it has exited.
+stop_private_redis() {
+  [ -n "${REDIS_PIDFILE:-}" ] && [ -f "$REDIS_PIDFILE" ] || return 0
+  local pid
+  pid=$(cat "$REDIS_PIDFILE" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole Switchboard test suite on a fresh Debian 12 machine: installs what is
+# missing, starts a throwaway redis-server on a private socket and port in a temporary
+# folder (never 6379), runs `swift test`, and stops Redis even when the tests fail.
+# Arguments are passed to `swift test` (e.g. --filter RedisTests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/prerequisites.sh
+
+ensure_debian_packages
+ensure_swift
+
+work=$(mktemp -d -t switchboard-test.XXXXXX)
+cleanup() { stop_private_redis; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
+
+start_private_redis "$work" --save "" --appendonly no
+export SWITCHBOARD_TEST_REDIS_URL="unix://$REDIS_SOCKET"
+export SWITCHBOARD_TEST_REDIS_TCP_URL="redis://127.0.0.1:$REDIS_PORT"
+echo "switchboard: test Redis at $SWITCHBOARD_TEST_REDIS_URL and $SWITCHBOARD_TEST_REDIS_TCP_URL" >&2
+
+swift test "$@"
