@@ -11,6 +11,7 @@ let package = Package(
     name: "Switchboard",
     products: [
         .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
+        .executable(name: "switchboard-bench", targets: ["SwitchboardBench"]),
         .library(name: "Redis", targets: ["Redis"]),
     ],
     targets: [
@@ -22,20 +23,27 @@ let package = Package(
         .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
         .target(name: "Switchboard", dependencies: ["Redis"], swiftSettings: strictSettings),
         .target(name: "ArgumentParsing", swiftSettings: strictSettings),
+        .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing"],
             swiftSettings: strictSettings
         ),
+        .executableTarget(name: "SwitchboardBench", dependencies: ["Redis", "ChildProcess"], swiftSettings: strictSettings),
         .target(
             name: "TestSupport",
-            dependencies: ["Redis"],
+            dependencies: ["Redis", "ChildProcess"],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "RedisTests",
             dependencies: ["Redis", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SwitchboardCLI", "TestSupport", "ChildProcess"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSettings),

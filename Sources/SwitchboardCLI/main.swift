@@ -1,1 +1,16 @@
-print("hi")
+// The `switchboard` executable: workers and operator commands.
+import ArgumentParsing
+import Foundation
+import Switchboard
+
+let root = CommandSpec(
+    name: "switchboard",
+    abstract: "Presence and routing for live chat, shared through Redis.",
+    discussion: """
+    Workers consume the intake stream and apply each entry atomically; the other
+    subcommands let people and scripts drive and inspect a workspace.
+    """,
+    subcommands: [PingCommand.spec]
+)
+
+exit(CommandLineTool.main(root, version: SwitchboardInfo.version))

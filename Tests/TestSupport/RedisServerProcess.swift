@@ -1,4 +1,5 @@
 // A private redis-server for tests: its own folder, Unix socket and (optionally) TCP port.
+import ChildProcess
 import Foundation
 import Redis
 

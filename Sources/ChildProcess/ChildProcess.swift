@@ -4,7 +4,8 @@
 // called from a test running on Swift's cooperative pool; plain posix calls do not.
 import Foundation
 
-/// A process the tests started: signal it, wait for it.
+/// A child process: start it, signal it, wait for it. Used by tests (redis-server, workers)
+/// and by the benchmark.
 public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `exitStatus` is written by `wait()` only, under `lock`.
     /// The process id.
@@ -42,7 +43,7 @@ public final class ChildProcess: @unchecked Sendable {
 
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
-        guard status == 0 else { throw TestSupportError("could not start \(executable): \(String(cString: strerror(status)))") }
+        guard status == 0 else { throw ChildProcessError(description: "could not start \(executable): \(String(cString: strerror(status)))") }
         self.pid = pid
     }
 
@@ -72,5 +73,34 @@ public final class ChildProcess: @unchecked Sendable {
         let status = exitStatus!
         let signalled = status & 0x7F
         return signalled == 0 ? (status >> 8) & 0xFF : 128 + signalled
+    }
+}
+
+/// A child process could not be started.
+public struct ChildProcessError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+extension ChildProcess {
+    /// The absolute path of `program` found on PATH, or `nil`.
+    public static func find(_ program: String) -> String? {
+        if program.contains("/") { return program }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs a program from PATH to completion and returns its standard output and exit code.
+    public static func run(_ program: String, _ arguments: [String]) throws -> (output: String, status: Int32) {
+        guard let executable = find(program) else { throw ChildProcessError(description: "\(program) is not installed (not found on PATH)") }
+        let outputPath = NSTemporaryDirectory() + "child-output-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let child = try ChildProcess(executable: executable, arguments: arguments, outputPath: outputPath)
+        let status = child.wait()
+        let output = FileManager.default.contents(atPath: outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return (output, status)
     }
 }

@@ -1,0 +1,36 @@
+// switchboard-bench: figures side by side with redis-benchmark, measured in the same run.
+import Foundation
+import Redis
+
+let arguments = CommandLine.arguments.dropFirst()
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+    USAGE: switchboard-bench [--requests N] [--json PATH]
+
+    Starts a private redis-server, runs each scenario next to the matching redis-benchmark
+    baseline in the same run, and prints a Markdown table (and JSON with --json).
+    """)
+    exit(0)
+}
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), arguments.index(after: index) < arguments.endIndex else { return nil }
+    return arguments[arguments.index(after: index)]
+}
+let requests = option("--requests").flatMap(Int.init) ?? 100_000
+
+do {
+    let redis = try BenchmarkRedis()
+    defer { redis.stop() }
+    var rows: [BenchmarkRow] = []
+    rows += try ClientScenario.run(redis: redis, requests: requests)
+    print(BenchmarkRow.header)
+    rows.forEach { print($0.markdown) }
+    if let path = option("--json") {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(rows).write(to: URL(fileURLWithPath: path))
+    }
+} catch {
+    FileHandle.standardError.write(Data("switchboard-bench: \(error)\n".utf8))
+    exit(1)
+}

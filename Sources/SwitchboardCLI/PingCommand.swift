@@ -1,0 +1,20 @@
+// `switchboard ping`: is Redis there, which version, how far away.
+import ArgumentParsing
+import Redis
+
+enum PingCommand {
+    static let spec = CommandSpec(
+        name: "ping",
+        abstract: "Check that Redis answers; print its version and the round-trip time.",
+        discussion: "Exits 0 when Redis answers PING, 1 otherwise.",
+        options: RedisOptions.options
+    ) { arguments in
+        let configuration = try RedisOptions.configuration(from: arguments, clientName: "switchboard-ping")
+        let connection = RedisConnection(configuration: configuration)
+        let roundTrip = try connection.ping()
+        let version = try connection.serverVersion()
+        let micros = Double(roundTrip.components.attoseconds) / 1e12 + Double(roundTrip.components.seconds) * 1e6
+        print("PONG from Redis \(version) at \(configuration) in \(String(format: "%.3f", micros / 1000)) ms")
+        return 0
+    }
+}
