@@ -21,12 +21,12 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
-        .target(name: "Switchboard", dependencies: ["Redis"], swiftSettings: strictSettings),
+        .target(name: "Switchboard", dependencies: ["Redis", "Logging"], swiftSettings: strictSettings),
         .target(name: "ArgumentParsing", swiftSettings: strictSettings),
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis", "ArgumentParsing"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging"],
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "SwitchboardBench", dependencies: ["Redis", "ChildProcess"], swiftSettings: strictSettings),
@@ -43,9 +43,12 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SwitchboardCLI", "TestSupport", "ChildProcess"],
+            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSettings),
+        .target(name: "Logging", swiftSettings: strictSettings),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"], swiftSettings: strictSettings),
+        .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard"], swiftSettings: strictSettings),
     ]
 )

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/prerequisites.sh
 
 ensure_debian_packages
+ensure_python_redis
 ensure_swift
 
 work=$(mktemp -d -t switchboard-test.XXXXXX)

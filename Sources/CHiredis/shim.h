@@ -3,9 +3,14 @@
 #define SWITCHBOARD_HIREDIS_SHIM_H
 
 #include <hiredis/hiredis.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+
+// hiredis opens sockets without close-on-exec: child processes would inherit them.
+static inline void sb_set_cloexec(int fd) { if (fd >= 0) fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC); }
 
 // `errstr` is a fixed char array, which Swift imports as a 128-element tuple.
 static inline const char *sb_context_errstr(const redisContext *c) { return c->errstr; }
@@ -30,7 +35,8 @@ static inline int sb_set_timeout_ms(redisContext *c, long ms) {
 // Waits up to `ms` for the socket to become readable: 1 readable or closed, 0 not, -1 error.
 static inline int sb_wait_readable(int fd, int ms) {
     struct pollfd p = { fd, POLLIN, 0 };
-    int n = poll(&p, 1, ms);
+    int n;
+    do { n = poll(&p, 1, ms); } while (n < 0 && errno == EINTR);
     if (n < 0) return -1;
     return n > 0 ? 1 : 0;
 }

@@ -36,8 +36,7 @@ public final class ChildProcess: @unchecked Sendable {
         sigemptyset(&emptyMask)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        sigfillset(&defaults)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
@@ -48,7 +47,19 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Sends a signal (SIGTERM by default).
-    public func signal(_ signal: Int32 = SIGTERM) { kill(pid, signal) }
+    public func signal(_ signal: Int32 = SIGTERM) {
+        lock.lock()
+        defer { lock.unlock() }
+        if exitStatus == nil { kill(pid, signal) }  // once reaped, the pid may be someone else's
+    }
+
+    deinit {
+        if exitStatus == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
 
     /// Whether the process is still running (reaps it if it has exited).
     public var isRunning: Bool {
@@ -56,8 +67,11 @@ public final class ChildProcess: @unchecked Sendable {
         defer { lock.unlock() }
         if exitStatus != nil { return false }
         var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) == pid { exitStatus = status; return false }
-        return true
+        switch waitpid(pid, &status, WNOHANG) {
+        case pid: exitStatus = status; return false
+        case 0: return true
+        default: exitStatus = 0x7F00; return false  // not our child any more: treat as gone
+        }
     }
 
     /// Waits for the process to exit and returns its exit code (128 + signal if killed).
@@ -67,8 +81,9 @@ public final class ChildProcess: @unchecked Sendable {
         defer { lock.unlock() }
         if exitStatus == nil {
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            exitStatus = status
+            var result: pid_t
+            repeat { result = waitpid(pid, &status, 0) } while result == -1 && errno == EINTR
+            exitStatus = result == pid ? status : 0x7F00  // 127: could not be waited for
         }
         let status = exitStatus!
         let signalled = status & 0x7F

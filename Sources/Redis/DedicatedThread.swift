@@ -9,6 +9,7 @@ public final class DedicatedThread: Sendable {
     nonisolated(unsafe) private var jobs: [@Sendable () -> Void] = []
     nonisolated(unsafe) private var stopping = false
     nonisolated(unsafe) private var finished = false
+    nonisolated(unsafe) private var threadID: pthread_t?
 
     /// Starts the thread.
     /// - Parameter name: The thread name shown by debuggers and `top -H`.
@@ -41,16 +42,29 @@ public final class DedicatedThread: Sendable {
         }
     }
 
-    /// Lets queued jobs finish, then ends the thread; waits until it has ended.
+    /// Lets queued jobs finish, then ends the thread; waits until it has ended, except
+    /// when called from a job on the thread itself (which would wait for itself forever).
     public func stop() {
         state.lock()
         stopping = true
         state.broadcast()
-        while !finished { state.wait() }
+        let onOwnThread = threadID.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        while !finished && !onOwnThread { state.wait() }
+        state.unlock()
+    }
+
+    /// Lets queued jobs finish, then ends the thread, without waiting.
+    public func requestStop() {
+        state.lock()
+        stopping = true
+        state.broadcast()
         state.unlock()
     }
 
     private func runLoop() {
+        state.lock()
+        threadID = pthread_self()
+        state.unlock()
         while true {
             state.lock()
             while jobs.isEmpty && !stopping { state.wait() }

@@ -27,6 +27,7 @@ final class HiredisContext {
             throw RedisClientError(.connectFailed, "Could not allocate a Redis connection.", recoverySuggestion: "The process is out of memory.")
         }
         let context = HiredisContext(raw: pointer)
+        sb_set_cloexec(sb_context_fd(pointer))
         if sb_context_err(pointer) != 0 {
             throw RedisClientError(
                 .connectFailed, "Could not connect to Redis at \(endpoint): \(context.errorText).",
@@ -43,7 +44,9 @@ final class HiredisContext {
 
     /// Sets the send and receive timeout of the socket; `.zero` waits forever.
     func setTimeout(_ timeout: Duration) throws(RedisClientError) {
-        if sb_set_timeout_ms(raw, timeout.wholeMilliseconds) != REDIS_OK {
+        // Round up: 0 ms would mean "wait forever" to the socket.
+        let milliseconds = timeout <= .zero ? 1 : max(1, (timeout + .nanoseconds(999_999)).wholeMilliseconds)
+        if sb_set_timeout_ms(raw, milliseconds) != REDIS_OK {
             throw failure(command: "timeout", written: false)
         }
     }
@@ -55,6 +58,9 @@ final class HiredisContext {
 
     /// Appends a command to the output buffer without writing it (pipelining).
     func append(_ command: RedisCommand) throws(RedisClientError) {
+        guard command.count > 0 else {
+            throw RedisClientError(.invalidConfiguration, "A command needs at least a name.", recoverySuggestion: "Pass the command name as the first argument.")
+        }
         // An empty storage has no base address; hiredis only needs a valid pointer to copy 0 bytes.
         let storage = command.storage.isEmpty ? [0] : command.storage
         let status: Int32 = storage.withUnsafeBufferPointer { buffer in
@@ -105,7 +111,7 @@ final class HiredisContext {
     /// Waits up to `milliseconds` for the socket to become readable.
     /// Returns true if it is readable (data or the peer closed it).
     func waitReadable(milliseconds: Int32) -> Bool {
-        sb_wait_readable(fileDescriptor, milliseconds) != 0
+        sb_wait_readable(fileDescriptor, milliseconds) == 1
     }
 
     /// True when the server has closed the connection or sent something unasked while the

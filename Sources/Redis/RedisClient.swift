@@ -32,6 +32,13 @@ public final class RedisClient: Sendable {
         return try await thread.run { try body(box.connection) }
     }
 
+    deinit {
+        // A client dropped without close() must not leak its thread and socket.
+        let box = self.box
+        thread.submit { box.connection.close() }
+        thread.requestStop()
+    }
+
     /// Closes the connection and ends its thread.
     public func close() {
         let box = self.box

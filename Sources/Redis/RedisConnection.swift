@@ -77,7 +77,8 @@ public final class RedisConnection {
             try context.append(command)
             return try context.readReply(for: command.name)
         }
-        if timeout != nil { try guarded { () throws(RedisClientError) in try context.setTimeout(configuration.commandTimeout) } }
+        // The command ran; if the timeout cannot be restored, drop the link but keep the reply.
+        if timeout != nil, (try? context.setTimeout(configuration.commandTimeout)) == nil { self.context = nil }
         return reply
     }
 
@@ -163,6 +164,16 @@ public final class RedisConnection {
                                  recoverySuggestion: "Use a name without spaces or newlines.")
             }))
         }
+        // Always end with PING: a server that accepts and then refuses (maxclients, protected
+        // mode) must count as a failed connect, so that reconnecting backs off.
+        setup.append((RedisCommand("PING"), { error in
+            if error.code == "NOAUTH" {
+                return RedisClientError(.authenticationFailed, "Redis at \(self.configuration) requires a password and none was given.",
+                                        recoverySuggestion: "Put the credentials in REDIS_URL (redis://user:password@host) or use --redis-password-file.")
+            }
+            return RedisClientError(.connectFailed, "Redis at \(self.configuration) refused the connection: \(error.message)",
+                                    recoverySuggestion: "Check the server's maxclients, protected-mode and bind settings.")
+        }))
         for (command, _) in setup { try context.append(command) }
         for (command, explain) in setup {
             if case .error(let error) = try context.readReply(for: command.name) { throw explain(error) }
@@ -173,6 +184,10 @@ public final class RedisConnection {
     /// Turns an `AUTH` refusal into an error that names the user but never the password.
     private func authenticationError(_ error: RedisServerError) -> RedisClientError {
         let who = configuration.username.map { "user '\($0)'" } ?? "the default user"
+        guard ["WRONGPASS", "NOAUTH", "NOPERM"].contains(error.code) || error.message.contains("password") else {
+            return RedisClientError(.connectFailed, "Redis at \(configuration) refused the connection: \(error.message)",
+                                    recoverySuggestion: "Check the server's maxclients, protected-mode and bind settings.")
+        }
         if error.message.contains("without any password configured") || error.message.contains("no password is set") {
             return RedisClientError(.authenticationFailed, "A password was given but the Redis server at \(configuration) has none configured.",
                                     recoverySuggestion: "Remove the password from REDIS_URL, or set requirepass/ACL users on the server.")

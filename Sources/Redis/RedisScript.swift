@@ -59,11 +59,21 @@ extension RedisConnection {
     /// - Returns: One reply per call, in call order; script errors stay in place as `.error`.
     /// - Throws: ``RedisClientError`` on I/O failure, ``RedisServerError`` if loading fails.
     public func evaluatePipelined(_ script: RedisScript, commands: [RedisCommand]) throws -> [RedisValue] {
-        var replies = try pipeline(commands)
+        try evaluatePipelined(commands.map { (script, $0) })
+    }
+
+    /// Sends `EVALSHA` calls of several scripts in one pipeline. Calls answered `NOSCRIPT`
+    /// (after a Redis restart or `SCRIPT FLUSH`) are re-sent, after loading their scripts,
+    /// in a second pipeline; their effects may therefore land after later calls' effects.
+    /// - Returns: One reply per call, in call order; script errors stay in place as `.error`.
+    /// - Throws: ``RedisClientError`` on I/O failure, ``RedisServerError`` if loading fails.
+    public func evaluatePipelined(_ calls: [(script: RedisScript, command: RedisCommand)]) throws -> [RedisValue] {
+        var replies = try pipeline(calls.map(\.command))
         let missing = replies.indices.filter { replies[$0].serverError?.code == "NOSCRIPT" }
         guard !missing.isEmpty else { return replies }
-        try load(script)
-        let retried = try pipeline(missing.map { commands[$0] })
+        var loaded = Set<String>()
+        for index in missing where loaded.insert(calls[index].script.sha1).inserted { try load(calls[index].script) }
+        let retried = try pipeline(missing.map { calls[$0].command })
         for (index, reply) in zip(missing, retried) { replies[index] = reply }
         return replies
     }

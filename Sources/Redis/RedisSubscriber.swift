@@ -82,7 +82,9 @@ public final class RedisSubscriber: Sendable {
     /// fraction of a second, or a reconnect backoff step while Redis is unreachable).
     public func stop() {
         stopRequested.store(true, ordering: .relaxed)
-        if started.load(ordering: .relaxed) { finished.wait() }
+        guard started.load(ordering: .relaxed) else { return }
+        finished.wait()
+        finished.signal()  // let a second stop() return too
     }
 
     private var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
@@ -101,10 +103,17 @@ public final class RedisSubscriber: Sendable {
             } catch {
                 connection.dropContext()
                 if !isStopping && !down { handler(.disconnected(error)) }
+                if down { waitBeforeRetry(configuration.reconnectBackoff.maximum / 4) }
                 down = true
             }
         }
         connection.close()
+    }
+
+    /// Waits before another attempt after a failed one, waking early on `stop()`.
+    private func waitBeforeRetry(_ duration: Duration) {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end && !isStopping { usleep(20_000) }
     }
 
     /// Subscribes and delivers messages until stopped or the link fails.
@@ -121,6 +130,10 @@ public final class RedisSubscriber: Sendable {
         while !isStopping {
             while let reply = try context.bufferedReply() {
                 lastHeard = clock.now
+                if let error = reply.serverError {
+                    throw RedisClientError(.invalidConfiguration, "Redis refused the subscription: \(error.message)",
+                                           recoverySuggestion: "Check the ACL rules for channels (&pattern) and the credentials.")
+                }
                 guard let parts = reply.array, let kind = parts.first?.string else { continue }
                 switch kind {
                 case "message" where parts.count == 3:

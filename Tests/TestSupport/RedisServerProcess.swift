@@ -85,11 +85,12 @@ public final class RedisServerProcess: @unchecked Sendable {
             if process?.isRunning == false { break }
             // A fresh connection each time: a refused attempt would otherwise back off.
             let connection = RedisConnection(configuration: configuration)
-            if let reply = try? connection.sendReturningErrors(["PING"]) {
-                // With requirepass set, an unauthenticated PING answers NOAUTH: still up.
-                _ = reply
+            do {
+                _ = try connection.sendReturningErrors(["PING"])
                 return
-            }
+            } catch where error.kind == .authenticationFailed {
+                return  // requirepass is set: the server is up and asking for a password
+            } catch {}
             usleep(20_000)
         }
         let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""

@@ -9,10 +9,7 @@ ensure_debian_packages() {
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "switchboard: installing ${missing[*]}" >&2
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 }
 
 # Finds the Swift toolchain (on PATH, or the usual /opt/swift and /usr/share/swift places).
@@ -62,4 +59,24 @@ stop_private_redis() {
   pid=$(cat "$REDIS_PIDFILE" 2>/dev/null) || return 0
   kill "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
+# The end-to-end tests drive Switchboard from Python too (redis-py), as integrators do.
+ensure_python_redis() {
+  command -v python3 >/dev/null 2>&1 || { apt_install python3; }
+  python3 -c 'import redis' 2>/dev/null && return 0
+  echo "switchboard: installing redis-py for the cross-language tests" >&2
+  if python3 -m pip --version >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check redis 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages redis
+  else
+    apt_install python3-redis
+  fi
+}
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }

@@ -1,0 +1,38 @@
+// IntakeCommand: a parsed, validated intake operation with typed fields.
+
+/// One validated intake operation; the workspace is carried by ``IntakeEntry``.
+public enum IntakeCommand: Sendable, Equatable {
+    /// `agent.login`: a session of the agent starts.
+    case login(agent: Identifier, session: Identifier)
+    /// `agent.heartbeat`: the session is still alive.
+    case heartbeat(agent: Identifier, session: Identifier)
+    /// `agent.logout`: the session ends.
+    case logout(agent: Identifier, session: Identifier)
+    /// `agent.status`: the agent's status changes; `message` nil clears it; an `actor` other than
+    /// the agent is a supervisor override.
+    case setStatus(agent: Identifier, status: AgentStatus, message: String?, actor: Identifier?)
+    /// `agent.profile`: some of the agent's profile fields change.
+    case updateProfile(agent: Identifier, change: ProfileChange)
+
+    /// The wire name of the operation, e.g. "agent.login".
+    public var op: String { operation.rawValue }
+
+    /// The agent the command is about.
+    public var agent: Identifier {
+        switch self {
+        case .login(let agent, _), .heartbeat(let agent, _), .logout(let agent, _),
+             .setStatus(let agent, _, _, _), .updateProfile(let agent, _):
+            return agent
+        }
+    }
+
+    var operation: IntakeOperation {
+        switch self {
+        case .login: return .login
+        case .heartbeat: return .heartbeat
+        case .logout: return .logout
+        case .setStatus: return .status
+        case .updateProfile: return .profile
+        }
+    }
+}

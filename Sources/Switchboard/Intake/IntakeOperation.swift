@@ -1,0 +1,47 @@
+// IntakeOperation: the supported `op` values and which fields each one takes.
+// The table here is the single source for parsing, for "unknown field" sentences and for
+// the list of supported ops shown when an op is not recognised.
+
+/// A supported intake `op` and its field rules.
+enum IntakeOperation: String, CaseIterable {
+    case login = "agent.login"
+    case heartbeat = "agent.heartbeat"
+    case logout = "agent.logout"
+    case status = "agent.status"
+    case profile = "agent.profile"
+
+    /// Fields every entry may carry whatever its op.
+    static let commonFields = ["op", "workspace", "reply"]
+
+    /// Fields that must be present.
+    var requiredFields: [String] {
+        switch self {
+        case .login, .heartbeat, .logout: return ["agent", "session"]
+        case .status: return ["agent", "status"]
+        case .profile: return ["agent"]
+        }
+    }
+
+    /// Fields that may be present besides the required and common ones.
+    var optionalFields: [String] {
+        switch self {
+        case .login, .heartbeat, .logout: return []
+        case .status: return ["message", "actor"]
+        case .profile: return Self.profileFields
+        }
+    }
+
+    /// The fields of `agent.profile` of which at least one is needed.
+    static let profileFields = ["preferred_status", "accept_chats_after_login", "capacity", "teams", "role"]
+
+    /// "agent.login, agent.heartbeat, …" for the unknown-op sentence.
+    static var supportedList: String {
+        allCases.map(\.rawValue).joined(separator: ", ")
+    }
+
+    /// "agent and status (optional: message, actor, reply)" for the unknown-field sentence.
+    var fieldsDescription: String {
+        let optional = optionalFields + ["reply"]
+        return IntakeDisplay.list(requiredFields) + " (optional: " + optional.joined(separator: ", ") + ")"
+    }
+}

@@ -1,0 +1,162 @@
+// IntakeParser: turns one raw intake stream entry into an IntakeEntry or a rejection sentence.
+// Checks run in a fixed order so the first problem reported is the most basic one:
+// entry shape (limits, UTF-8, duplicates), then op and workspace, then the op's fields.
+
+/// Parses and validates intake stream entries; pure, no I/O.
+public enum IntakeParser {
+    /// The most fields one entry may have.
+    public static let maxFields = 32
+    /// The longest field name, in bytes.
+    public static let maxFieldNameBytes = 64
+    /// The longest field value, in bytes.
+    public static let maxValueBytes = 1024
+    /// The longest status message, in characters (grapheme clusters).
+    public static let maxMessageCharacters = 280
+
+    /// Parses one stream entry's field/value pairs (as received from Redis: raw bytes, may be invalid UTF-8, may repeat a field name).
+    public static func parse(_ fields: [(name: [UInt8], value: [UInt8])]) -> Result<IntakeEntry, IntakeRejection> {
+        do throws(IntakeRejection) {
+            return .success(try parseEntry(IntakeFields(fields)))
+        } catch {
+            return .failure(IntakeRejection(error.message, workspace: workspaceHint(in: fields)))
+        }
+    }
+
+    /// Convenience for text fields (tests, the CLI): parses `fields` encoded as UTF-8.
+    public static func parse(_ fields: [(name: String, value: String)]) -> Result<IntakeEntry, IntakeRejection> {
+        parse(fields.map { (Array($0.name.utf8), Array($0.value.utf8)) })
+    }
+
+    private static func parseEntry(_ fields: IntakeFields) throws(IntakeRejection) -> IntakeEntry {
+        let why = "every entry needs 'op' (for example agent.status) and 'workspace'"
+        let opText = try fields.required("op", neededBy: why)
+        let workspaceText = try fields.required("workspace", neededBy: why)
+        let workspace = try Identifier.validate(workspaceText, field: "workspace")
+        guard let operation = IntakeOperation(rawValue: opText) else {
+            throw IntakeRejection(
+                "Field 'op' is \(IntakeDisplay.quoted(opText)); expected one of \(IntakeOperation.supportedList)."
+            )
+        }
+        try checkFieldNames(fields, for: operation)
+        let wantsReply = try parseReply(fields["reply"])
+        let command = try parseCommand(operation, fields)
+        return IntakeEntry(workspace: workspace, command: command, wantsReply: wantsReply)
+    }
+
+    private static func checkFieldNames(_ fields: IntakeFields, for operation: IntakeOperation) throws(IntakeRejection) {
+        let allowed = IntakeOperation.commonFields + operation.requiredFields + operation.optionalFields
+        let unknown = fields.names(notIn: allowed)
+        if !unknown.isEmpty {
+            let named = IntakeDisplay.list(unknown.prefix(5).map(IntakeDisplay.quoted))
+                + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
+            let subject = unknown.count == 1 ? "Field \(named) is" : "Fields \(named) are"
+            throw IntakeRejection(
+                "\(subject) not used by \(operation.rawValue), which takes \(operation.fieldsDescription)."
+            )
+        }
+        for name in operation.requiredFields where fields[name] == nil {
+            throw IntakeRejection(
+                "Field '\(name)' is missing; \(operation.rawValue) needs \(IntakeDisplay.list(operation.requiredFields))."
+            )
+        }
+    }
+
+    private static func parseCommand(_ operation: IntakeOperation, _ fields: IntakeFields) throws(IntakeRejection) -> IntakeCommand {
+        let agent = try identifier("agent", in: fields)!
+        switch operation {
+        case .login, .heartbeat, .logout:
+            let session = try identifier("session", in: fields)!
+            switch operation {
+            case .login: return .login(agent: agent, session: session)
+            case .heartbeat: return .heartbeat(agent: agent, session: session)
+            default: return .logout(agent: agent, session: session)
+            }
+        case .status:
+            let status = try oneOf(AgentStatus.self, "status", in: fields)!
+            let message = try fields["message"].flatMap(StatusMessage.parse)
+            let actor = try identifier("actor", in: fields)
+            return .setStatus(agent: agent, status: status, message: message, actor: actor)
+        case .profile:
+            let change = try parseProfileChange(fields)
+            if change.isEmpty {
+                throw IntakeRejection(
+                    "The agent.profile entry sets no profile field; expected at least one of "
+                        + IntakeDisplay.list(IntakeOperation.profileFields, conjunction: "or") + "."
+                )
+            }
+            return .updateProfile(agent: agent, change: change)
+        }
+    }
+
+    private static func parseProfileChange(_ fields: IntakeFields) throws(IntakeRejection) -> ProfileChange {
+        var change = ProfileChange()
+        change.preferredStatus = try oneOf(AgentStatus.self, "preferred_status", in: fields)
+        if let text = fields["accept_chats_after_login"] {
+            change.acceptChatsAfterLogin = try boolean(text, field: "accept_chats_after_login")
+        }
+        if let text = fields["capacity"] {
+            change.capacity = try integer(text, field: "capacity", in: ProfileChange.capacityRange)
+        }
+        if let text = fields["teams"] {
+            change.teams = try TeamList.parse(text)
+        }
+        change.role = try oneOf(AgentRole.self, "role", in: fields)
+        return change
+    }
+
+    // MARK: Field values
+
+    /// `reply` is "1" to ask for a reply or "0" (the same as leaving it out).
+    private static func parseReply(_ text: String?) throws(IntakeRejection) -> Bool {
+        switch text {
+        case nil, "0": return false
+        case "1": return true
+        case let text?:
+            throw IntakeRejection("Field 'reply' is \(IntakeDisplay.quoted(text)); expected 1 (send a reply) or 0.")
+        }
+    }
+
+    private static func identifier(_ field: String, in fields: IntakeFields) throws(IntakeRejection) -> Identifier? {
+        guard let text = fields[field] else { return nil }
+        return try Identifier.validate(text, field: field)
+    }
+
+    private static func oneOf<Value: RawRepresentable & CaseIterable>(
+        _ type: Value.Type, _ field: String, in fields: IntakeFields
+    ) throws(IntakeRejection) -> Value? where Value.RawValue == String {
+        guard let text = fields[field] else { return nil }
+        guard let value = Value(rawValue: text) else {
+            let expected = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw IntakeRejection("Field '\(field)' is \(IntakeDisplay.quoted(text)); expected one of \(expected).")
+        }
+        return value
+    }
+
+    private static func boolean(_ text: String, field: String) throws(IntakeRejection) -> Bool {
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw IntakeRejection("Field '\(field)' is \(IntakeDisplay.quoted(text)); expected true or false.")
+        }
+    }
+
+    /// Plain decimal digits only: no sign, no spaces, no exponent.
+    static func integer(_ text: String, field: String, in range: ClosedRange<Int>) throws(IntakeRejection) -> Int {
+        let digitsOnly = !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard digitsOnly, let value = Int(text), range.contains(value) else {
+            throw IntakeRejection(
+                "Field '\(field)' is \(IntakeDisplay.quoted(text)); expected a whole number from "
+                    + "\(range.lowerBound) to \(range.upperBound), digits only."
+            )
+        }
+        return value
+    }
+
+    /// The workspace to report a rejection against: set only when there is exactly one
+    /// `workspace` field and it is a valid id, whatever else is wrong with the entry.
+    private static func workspaceHint(in fields: [(name: [UInt8], value: [UInt8])]) -> Identifier? {
+        let candidates = fields.filter { $0.name.elementsEqual("workspace".utf8) }
+        guard candidates.count == 1, let text = UTF8Validation.decode(candidates[0].value) else { return nil }
+        return Identifier(text)
+    }
+}

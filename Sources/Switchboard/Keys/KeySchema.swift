@@ -1,0 +1,55 @@
+// The only place that knows the Redis key layout. docs/keys.md documents it for operators.
+
+/// The global keys of a Switchboard deployment, under a prefix (default `sb`).
+public struct KeySchema: Sendable, Hashable {
+    /// The prefix of every key, `sb` by default.
+    public let prefix: String
+
+    /// Creates the schema for a prefix.
+    public init(prefix: String = "sb") { self.prefix = prefix }
+
+    /// The intake stream every producer writes to.
+    public var intake: String { "\(prefix):intake" }
+    /// The consumer group of the workers on the intake stream.
+    public var consumerGroup: String { "switchboard" }
+    /// The stream of rejected intake entries.
+    public var deadLetters: String { "\(prefix):dead" }
+    /// Sorted set: workspace → the earliest time (ms) a session of it may expire.
+    public var sweepSchedule: String { "\(prefix):sweep" }
+    /// Set of every workspace that has had a session, for the slow safety sweep.
+    public var workspaces: String { "\(prefix):workspaces" }
+    /// The list an intake entry's outcome is pushed to when the entry asked for a reply.
+    public func reply(entryID: String) -> String { "\(prefix):reply:\(entryID)" }
+
+    /// The keys of one workspace.
+    public func workspace(_ id: Identifier) -> WorkspaceKeys { WorkspaceKeys(prefix: prefix, workspace: id) }
+}
+
+/// The keys of one workspace. All share the hash tag `{workspace}` so one script can touch
+/// them atomically, on one Redis Cluster slot.
+public struct WorkspaceKeys: Sendable, Hashable {
+    /// The workspace.
+    public let workspace: Identifier
+    /// `sb:{acme}:`, the start of every key of the workspace.
+    public let base: String
+
+    init(prefix: String, workspace: Identifier) {
+        self.workspace = workspace
+        base = "\(prefix):{\(workspace.rawValue)}:"
+    }
+
+    /// Hash: the workspace's counters (`version`).
+    public var meta: String { base + "meta" }
+    /// Set: every agent id of the workspace.
+    public var agents: String { base + "agents" }
+    /// Sorted set: `agent/session` → expiry time in ms.
+    public var sessions: String { base + "sessions" }
+    /// Stream: every outcome, capped.
+    public var events: String { base + "events" }
+    /// Pub/Sub channel: status broadcasts.
+    public var statusChannel: String { base + "status" }
+    /// Hash: an agent's status and profile.
+    public func agent(_ id: Identifier) -> String { base + "agent:" + id.rawValue }
+    /// Hash: an agent's live sessions, session → `expiry-ms|entry-id`.
+    public func agentSessions(_ id: Identifier) -> String { base + "agent:" + id.rawValue + ":sessions" }
+}

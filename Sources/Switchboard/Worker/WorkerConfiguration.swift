@@ -1,0 +1,29 @@
+// What a worker needs to know: where Redis is, its own name, and the presence timings.
+import Redis
+
+/// Settings of one worker process.
+public struct WorkerConfiguration: Sendable {
+    /// The Redis to use.
+    public var redis: RedisConfiguration
+    /// The key layout (prefix).
+    public var keys: KeySchema
+    /// This worker's consumer name in the intake group; unique per live worker.
+    public var name: String
+    /// How long a session lives without a heartbeat.
+    public var sessionTTL: Duration = .seconds(60)
+    /// How many intake entries one read takes.
+    public var batchSize: Int = 100
+    /// How long one read waits for new entries; also the longest gap between sweeps.
+    public var readBlock: Duration = .milliseconds(200)
+    /// How many events each workspace's events stream keeps (approximately).
+    public var eventsCap: Int = 100_000
+    /// How many dead letters `sb:dead` keeps (approximately).
+    public var deadLettersCap: Int = 100_000
+
+    /// Creates a configuration.
+    public init(redis: RedisConfiguration, keys: KeySchema = KeySchema(), name: String) {
+        self.redis = redis
+        self.keys = keys
+        self.name = name
+    }
+}

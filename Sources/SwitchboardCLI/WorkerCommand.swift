@@ -1,0 +1,48 @@
+// `switchboard worker`: run one worker until SIGTERM or SIGINT.
+import ArgumentParsing
+import Dispatch
+import Foundation
+import Logging
+import Redis
+import Switchboard
+
+enum WorkerCommand {
+    static let spec = CommandSpec(
+        name: "worker",
+        abstract: "Run a worker: apply intake entries, broadcast statuses, expire sessions.",
+        discussion: """
+        Run as many workers as you like against one Redis; they share the work through the
+        consumer group 'switchboard' on the intake stream. SIGTERM or SIGINT stops a worker
+        after the batch in hand.
+        """,
+        options: RedisOptions.options + [
+            CommonOptions.prefix,
+            Option(name: "name", valueName: "NAME", help: "This worker's consumer name; unique per live worker. Default: host-pid.",
+                   environment: "SWITCHBOARD_WORKER_NAME"),
+            Option(name: "session-ttl", valueName: "DURATION", help: "How long a session lives without a heartbeat.",
+                   environment: "SWITCHBOARD_SESSION_TTL", defaultValue: "60s"),
+            Option(name: "batch-size", valueName: "N", help: "Intake entries read at once.", environment: "SWITCHBOARD_BATCH_SIZE", defaultValue: "100"),
+        ] + LoggingOptions.options
+    ) { arguments in
+        let name = arguments.value("name") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        guard Identifier(name) != nil else { throw ValidationError("--name '\(name)' must be 1-64 characters of A-Z a-z 0-9 . _ @ -.") }
+        var configuration = WorkerConfiguration(redis: try RedisOptions.configuration(from: arguments, clientName: "switchboard-worker"),
+                                                keys: CommonOptions.keys(arguments), name: name)
+        guard let ttl = try arguments.duration("session-ttl"), ttl >= .seconds(1) else { throw ValidationError("--session-ttl must be at least 1s.") }
+        configuration.sessionTTL = ttl
+        configuration.batchSize = try arguments.integer("batch-size", in: 1...10_000) ?? 100
+        let worker = Worker(configuration: configuration, logger: try LoggingOptions.logger(from: arguments, label: "worker"))
+
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let signals = [SIGTERM, SIGINT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { worker.stop() }
+            source.resume()
+            return source
+        }
+        worker.run()
+        signals.forEach { $0.cancel() }
+        return 0
+    }
+}

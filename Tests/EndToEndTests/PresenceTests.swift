@@ -1,0 +1,189 @@
+import Foundation
+import Redis
+import Testing
+import TestSupport
+
+/// Presence end to end: real workers (two per test) and a real Redis, driven only through
+/// the intake stream, observed through broadcasts, the events log and the keys.
+@Suite("Presence, end to end")
+struct PresenceTests {
+    private func statuses(_ recorder: EventRecorder<String>) -> [[String: Any]] { recorder.all.map(PresenceHarness.decode) }
+
+    @Test func eachStatusIsBroadcastWithTheContractPayload() throws {
+        let harness = try PresenceHarness()
+        let (subscriber, broadcasts) = try harness.subscribe()
+        defer { subscriber.stop() }
+        try harness.apply([("op", "agent.login"), ("agent", "42"), ("session", "tab1")])
+        var previous = "online"
+        for status in ["busy", "away", "dnd", "offline", "online"] {
+            let outcome = try harness.apply([("op", "agent.status"), ("agent", "42"), ("status", status), ("message", "now \(status)")])
+            #expect(outcome["outcome"] as? String == "applied")
+            #expect(try harness.agent("42")["status"] == status)
+            _ = previous
+            previous = status
+        }
+        #expect(broadcasts.wait { $0.count == 6 })
+        let messages = statuses(broadcasts)
+        let away = try #require(messages.first { $0["status"] as? String == "away" })
+        #expect(away["type"] as? String == "status")
+        #expect(away["workspace"] as? String == harness.workspace)
+        #expect(away["agentId"] as? String == "42")
+        #expect(away["previous"] as? String == "busy")
+        #expect(away["message"] as? String == "now away")
+        #expect(away["actor"] as? String == "42")
+        #expect(away["reason"] as? String == "manual")
+        let timestamp = try #require(away["timestamp"] as? String)
+        #expect(timestamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil)
+        let versions = messages.compactMap { ($0["version"] as? NSNumber)?.intValue }
+        #expect(versions == Array(versions[0]..<(versions[0] + 6)), "one version per outcome, no gaps")
+        #expect(messages.first?["reason"] as? String == "login")
+        let events = try harness.events().filter { $0["type"] == "status" }
+        #expect(events.map { $0["status"] } == ["online", "busy", "away", "dnd", "offline", "online"])
+        #expect(events.map { $0["version"].flatMap { Int($0) } } == versions.map { Optional($0) })
+    }
+
+    @Test func preferredLoginStatusIsAppliedByTheFirstSession() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "7"), ("preferred_status", "busy")])
+        try harness.apply([("op", "agent.login"), ("agent", "7"), ("session", "s1")])
+        let agent = try harness.agent("7")
+        #expect(agent["status"] == "busy")
+        #expect(agent["status_reason"] == "login")
+    }
+
+    @Test func aSecondSessionKeepsTheStatusTheAgentChose() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.login"), ("agent", "a1"), ("session", "laptop")])
+        try harness.apply([("op", "agent.status"), ("agent", "a1"), ("status", "dnd")])
+        try harness.apply([("op", "agent.login"), ("agent", "a1"), ("session", "phone")])
+        try harness.apply([("op", "agent.heartbeat"), ("agent", "a1"), ("session", "tablet")])
+        #expect(try harness.agent("a1")["status"] == "dnd")
+        #expect(try harness.sessions("a1") == ["laptop", "phone", "tablet"])
+    }
+
+    @Test func acceptChatsAfterLoginOffKeepsTheAgentOutOfThePoolUntilTheyGoOnline() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "b2"), ("accept_chats_after_login", "false")])
+        try harness.apply([("op", "agent.login"), ("agent", "b2"), ("session", "s")])
+        var agent = try harness.agent("b2")
+        #expect(agent["status"] == "online" && agent["routable"] == "0")
+        try harness.apply([("op", "agent.status"), ("agent", "b2"), ("status", "away")])
+        try harness.apply([("op", "agent.status"), ("agent", "b2"), ("status", "online")])
+        agent = try harness.agent("b2")
+        #expect(agent["routable"] == "1", "switching to Online themselves enters the pool")
+    }
+
+    @Test func changingAcceptChatsAfterLoginCountsFromTheNextLogin() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.login"), ("agent", "c3"), ("session", "s1")])
+        #expect(try harness.agent("c3")["routable"] == "1")
+        try harness.apply([("op", "agent.profile"), ("agent", "c3"), ("accept_chats_after_login", "false")])
+        #expect(try harness.agent("c3")["routable"] == "1", "the current login is unaffected")
+        try harness.apply([("op", "agent.logout"), ("agent", "c3"), ("session", "s1")])
+        try harness.apply([("op", "agent.login"), ("agent", "c3"), ("session", "s2")])
+        #expect(try harness.agent("c3")["routable"] == "0")
+    }
+
+    @Test func logoutOfOneOfTwoSessionsKeepsTheAgentOnline() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.login"), ("agent", "d4"), ("session", "s1")])
+        try harness.apply([("op", "agent.login"), ("agent", "d4"), ("session", "s2")])
+        try harness.apply([("op", "agent.logout"), ("agent", "d4"), ("session", "s1")])
+        #expect(try harness.agent("d4")["status"] == "online")
+        try harness.apply([("op", "agent.logout"), ("agent", "d4"), ("session", "s2")])
+        let agent = try harness.agent("d4")
+        #expect(agent["status"] == "offline" && agent["status_reason"] == "logout" && agent["routable"] == "0")
+    }
+
+    @Test func sessionsExpireWithOneBroadcastWhileThreeWorkersSweep() throws {
+        let harness = try PresenceHarness(workers: 3, workerArguments: ["--session-ttl", "1s"])
+        let (subscriber, broadcasts) = try harness.subscribe()
+        defer { subscriber.stop() }
+        for agent in ["e1", "e2", "e3"] {
+            try harness.apply([("op", "agent.login"), ("agent", agent), ("session", "s")])
+        }
+        #expect(broadcasts.wait(upTo: 20) { texts in
+            texts.map(PresenceHarness.decode).filter { $0["reason"] as? String == "expired" }.count == 3
+        })
+        // A later outcome proves the workers have moved on; no second expiry may precede it.
+        try harness.apply([("op", "agent.status"), ("agent", "marker"), ("status", "offline")])
+        let expired = try harness.events().filter { $0["reason"] == "expired" }
+        #expect(expired.count == 3)
+        #expect(Set(expired.compactMap { $0["agentId"] }) == ["e1", "e2", "e3"])
+        #expect(try harness.sessions("e1").isEmpty)
+        #expect(try harness.agent("e1")["routable"] == "0")
+    }
+
+    @Test func heartbeatsKeepASessionAliveAndRecreateAnUnknownOne() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.heartbeat"), ("agent", "f5"), ("session", "s")])
+        let agent = try harness.agent("f5")
+        #expect(agent["status"] == "online", "a heartbeat for an unknown session logs it in")
+        #expect(try harness.sessions("f5") == ["s"])
+        let score = try harness.connection.send(RedisCommand("ZSCORE", harness.key("sessions"), "f5/s")).int ?? 0
+        try harness.apply([("op", "agent.heartbeat"), ("agent", "f5"), ("session", "s")])
+        let later = try harness.connection.send(RedisCommand("ZSCORE", harness.key("sessions"), "f5/s")).int ?? 0
+        #expect(later >= score)
+    }
+
+    @Test func supervisorOverrideIsAllowedAndAnAgentsIsRefused() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "sup"), ("role", "supervisor")])
+        try harness.apply([("op", "agent.login"), ("agent", "g6"), ("session", "s")])
+        let allowed = try harness.apply([("op", "agent.status"), ("agent", "g6"), ("status", "away"), ("actor", "sup")])
+        #expect(allowed["outcome"] as? String == "applied")
+        let agent = try harness.agent("g6")
+        #expect(agent["status"] == "away" && agent["status_reason"] == "override" && agent["status_actor"] == "sup")
+
+        let refused = try harness.apply([("op", "agent.status"), ("agent", "g6"), ("status", "online"), ("actor", "peer")])
+        #expect(refused["outcome"] as? String == "rejected")
+        #expect((refused["error"] as? String)?.contains("may not change the status") == true)
+        #expect(try harness.agent("g6")["status"] == "away")
+        let dead = try harness.deadLetters()
+        #expect(dead.contains { $0["actor"] == "peer" && $0["error"]?.contains("supervisor") == true })
+        #expect(try harness.events().contains { $0["type"] == "rejected" && $0["actor"] == "peer" })
+    }
+
+    @Test func badInputIsDeadLetteredWhileValidEntriesAroundItAreApplied() throws {
+        let harness = try PresenceHarness()
+        let bad: [[(String, String)]] = [
+            [("op", "agent.dance"), ("agent", "h7")],
+            [("op", "agent.status"), ("agent", "h7")],
+            [("op", "agent.status"), ("agent", "a}b"), ("status", "online")],
+            [("op", "agent.status"), ("agent", "a:b"), ("status", "online")],
+            [("op", "agent.status"), ("agent", "a b"), ("status", "online")],
+            [("op", "agent.status"), ("agent", "h7"), ("status", "sleeping")],
+            [("op", "agent.status"), ("agent", "h7"), ("status", "away"), ("message", String(repeating: "x", count: 281))],
+            [("op", "agent.login"), ("workspace", "{evil}"), ("agent", "h7"), ("session", "s")],
+        ]
+        try harness.apply([("op", "agent.login"), ("agent", "h7"), ("session", "s")])
+        for fields in bad { try harness.submit(fields) }
+        try harness.apply([("op", "agent.status"), ("agent", "h7"), ("status", "busy")])
+        #expect(try harness.agent("h7")["status"] == "busy")
+        let dead = try harness.deadLetters()
+        #expect(dead.count == bad.count)
+        for letter in dead {
+            let error = try #require(letter["error"])
+            #expect(error.hasSuffix(".") && error.count > 20, "a sentence a person understands: \(error)")
+            #expect(letter["worker"] != nil && letter["entry"] != nil && letter["op"] != nil)
+        }
+        #expect(harness.workers.allSatisfy { $0.isRunning })
+    }
+
+    @Test func entriesWrittenBeforeAnyWorkerRunsAreApplied() throws {
+        let harness = try PresenceHarness(workers: 0)
+        let id = try harness.submit([("op", "agent.login"), ("agent", "i8"), ("session", "s")], reply: true)
+        try harness.startWorker(named: "late")
+        let reply = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "15"), timeout: .seconds(17))
+        #expect(reply.array?.last?.string?.contains("applied") == true)
+        #expect(try harness.agent("i8")["status"] == "online")
+        #expect(try harness.connection.send(RedisCommand("XLEN", "\(harness.prefix):intake")).int == 0, "acknowledged entries are trimmed")
+    }
+
+    @Test func workersStopCleanlyOnSigterm() throws {
+        let harness = try PresenceHarness(workers: 1)
+        try harness.apply([("op", "agent.login"), ("agent", "j9"), ("session", "s")])
+        #expect(harness.workers[0].stop() == 0)
+        #expect(harness.workers[0].log.contains("worker stopped"))
+    }
+}

@@ -1,0 +1,37 @@
+// Real `switchboard worker` processes for end-to-end tests.
+import ChildProcess
+import Foundation
+
+/// A `switchboard worker` started as a child process, logging to a file.
+public final class WorkerProcess: Sendable {
+    public let name: String
+    public let logPath: String
+    private let child: ChildProcess
+
+    /// Starts a worker against `redisURL` with a key prefix of its own test.
+    public init(redisURL: String, prefix: String, name: String, extraArguments: [String] = []) throws {
+        self.name = name
+        logPath = NSTemporaryDirectory() + "sb-worker-\(prefix)-\(name).log"
+        child = try ChildProcess(executable: BuiltProducts.switchboard,
+                                 arguments: ["worker", "--redis", redisURL, "--prefix", prefix, "--name", name, "--log-level", "debug"] + extraArguments,
+                                 outputPath: logPath)
+    }
+
+    /// Sends SIGTERM and waits; returns the exit code.
+    @discardableResult
+    public func stop() -> Int32 {
+        child.signal(SIGTERM)
+        return child.wait()
+    }
+
+    /// Kills the worker at once (SIGKILL), as a crash would.
+    public func kill() {
+        child.signal(SIGKILL)
+        child.wait()
+    }
+
+    public var isRunning: Bool { child.isRunning }
+
+    /// The worker's log so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}
