@@ -70,42 +70,6 @@ enum LuaPrelude {
 
     local STATUS_ORDER = {'type', 'agentId', 'status', 'previous', 'message', 'actor', 'reason', 'timestamp', 'version', 'entry'}
 
-    -- Sets an agent's status, stores who and why, broadcasts and logs it. `version` is the
-    -- entry id that decided it (last-writer-wins). Returns false when nothing changed.
-    local function set_status(agent, status, message, actor, reason, version)
-      local key = agent_key(agent)
-      local current = redis.call('HMGET', key, 'status', 'message')
-      local previous = current[1] or 'offline'
-      redis.call('HSET', key, 'status_entry', version)
-      if previous == status and (current[2] or '') == (message or '') then return false end
-      redis.call('HSET', key, 'status', status, 'message', message or '', 'since', NOW,
-        'status_actor', actor, 'status_reason', reason)
-      local shown_actor = actor ~= '' and actor or cjson.null
-      local event = emit('status', {agentId = agent, status = status, previous = previous,
-        message = message or cjson.null, actor = shown_actor, reason = reason}, STATUS_ORDER)
-      redis.call('PUBLISH', P .. 'status', cjson.encode({type = 'status', workspace = WS, agentId = agent,
-        status = status, previous = previous, message = message or cjson.null, actor = shown_actor,
-        reason = reason, timestamp = event.timestamp, version = event.version}))
-      return true
-    end
-
-    -- Removes an agent's sessions whose expiry has passed; returns how many are left.
-    local function purge_expired_sessions(agent)
-      local skey = sessions_key(agent)
-      local all = redis.call('HGETALL', skey)
-      local left = 0
-      for i = 1, #all, 2 do
-        local expiry = tonumber(string.match(all[i + 1], '^(%d+)'))
-        if expiry <= NOW then
-          redis.call('HDEL', skey, all[i])
-          redis.call('ZREM', P .. 'sessions', agent .. '/' .. all[i])
-        else
-          left = left + 1
-        end
-      end
-      return left
-    end
-
     local function earliest_expiry()
       local first = redis.call('ZRANGE', P .. 'sessions', 0, 0, 'WITHSCORES')
       if #first == 0 then return cjson.null end

@@ -20,7 +20,7 @@ struct SessionSweeper {
         let workspaces = (due.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
         guard !workspaces.isEmpty else { return 0 }
 
-        let calls = workspaces.map { SessionExpiryScript.call(keys: keys.workspace($0), eventsCap: configuration.eventsCap, limit: expiryLimit) }
+        let calls = workspaces.map { SessionExpiryScript.call(keys: keys.workspace($0), eventsCap: configuration.eventsCap, limit: expiryLimit, replay: ReplayLimits()) }
         let replies = try connection.evaluatePipelined(calls.map { ($0.script, $0.command) })
         var reschedule: [RedisCommand] = []
         var expired = 0

@@ -1,0 +1,144 @@
+import Foundation
+import Redis
+import Testing
+import TestSupport
+@testable import Switchboard
+
+/// Several workers consume one stream, so entries are applied out of order (the batches
+/// that workers take at the same time interleave) and, after a redelivery, twice. The
+/// scripts must end where applying every entry once, in stream order, ends. Checked on
+/// random sequences, straight against the scripts.
+@Suite("Presence converges whatever the order")
+struct PresenceConvergenceTests {
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let agent = Identifier("ag")!
+    static let sessions = [Identifier("s1")!, Identifier("s2")!]
+
+    static func randomCommand(_ rng: inout SplitMix64) -> IntakeCommand {
+        let session = sessions.randomElement(using: &rng)!
+        switch Int.random(in: 0..<10, using: &rng) {
+        case 0, 1: return .login(agent: agent, session: session)
+        case 2: return .heartbeat(agent: agent, session: session)
+        case 3, 4: return .logout(agent: agent, session: session)
+        case 5, 6, 7:
+            let message: String? = Bool.random(using: &rng) ? "m\(Int.random(in: 0..<3, using: &rng))" : nil
+            return .setStatus(agent: agent, status: AgentStatus.allCases.randomElement(using: &rng)!, message: message, actor: nil)
+        case 8:
+            var change = ProfileChange()
+            change.preferredStatus = AgentStatus.allCases.randomElement(using: &rng)!
+            return .updateProfile(agent: agent, change: change)
+        default:
+            var change = ProfileChange()
+            change.acceptChatsAfterLogin = Bool.random(using: &rng)
+            return .updateProfile(agent: agent, change: change)
+        }
+    }
+
+    /// How workers reorder entries: the stream is cut into consecutive batches, each worker
+    /// applies its batch in order, and batches taken at the same time interleave.
+    static func interleavedBatches<T>(_ entries: [T], using rng: inout SplitMix64) -> [T] {
+        var batches: [[T]] = []
+        var rest = entries[...]
+        while !rest.isEmpty {
+            let size = Int.random(in: 1...max(1, rest.count), using: &rng)
+            batches.append(Array(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+        var result: [T] = []
+        while let index = batches.indices.filter({ !batches[$0].isEmpty }).randomElement(using: &rng) {
+            result.append(batches[index].removeFirst())
+        }
+        return result
+    }
+
+    /// The state a person could notice: status, message, pool membership, live sessions, profile.
+    static func observable(_ connection: RedisConnection, _ keys: WorkspaceKeys) throws -> [String: String] {
+        var fields = try connection.send(RedisCommand("HGETALL", keys.agent(agent))).stringPairs ?? [:]
+        fields = fields.filter { ["status", "message", "routable", "preferred_status", "accept_chats_after_login"].contains($0.key) }
+        if fields["status"] == nil { fields["status"] = "offline" }
+        if fields["status"] == "offline" { fields["routable"] = nil }  // not in any pool while offline
+        let live = (try connection.send(RedisCommand("HKEYS", keys.agentSessions(agent))).array ?? []).compactMap(\.string).sorted()
+        fields["sessions"] = live.joined(separator: ",")
+        if fields["routable"] == nil { fields["routable"] = "0" }
+        if fields["status"] == nil { fields["status"] = "offline" }
+        return fields
+    }
+
+    @Test func randomOrdersAndDuplicatesEndInTheInOrderState() throws {
+        let connection = try TestRedis.connection()
+        let schema = KeySchema(prefix: "conv" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        let applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+        var rng = SplitMix64(state: 20261123)
+        var failures: [String] = []
+        for round in 0..<450 {
+            let commands = (0..<Int.random(in: 3...10, using: &rng)).map { _ in Self.randomCommand(&rng) }
+            let entries = commands.enumerated().map { (id: "\(1000 + $0.offset)-0", command: $0.element) }
+            let inOrder = Identifier("in\(round)")!
+            let shuffled = Identifier("sh\(round)")!
+            // A third of the rounds: batches interleaved as workers do; a third: any order at
+            // all; a third: in order with a log of 3 entries, so folding into the base is used.
+            var delivery = [Self.interleavedBatches(entries, using: &rng), entries.shuffled(using: &rng), entries][round % 3]
+            var shuffledApplier = applier
+            if round % 3 == 2 { shuffledApplier.replay = ReplayLimits(windowMilliseconds: 60_000, maxEvents: 3) }
+            // Redelivery: an entry applied again, later.
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                let index = Int.random(in: 0..<delivery.count, using: &rng)
+                delivery.insert(delivery[index], at: Int.random(in: (index + 1)...delivery.count, using: &rng))
+            }
+
+            for (workspace, order, applier) in [(inOrder, entries, applier), (shuffled, delivery, shuffledApplier)] {
+                let calls = order.map { applier.call(for: IntakeEntry(workspace: workspace, command: $0.command), entryID: $0.id) }
+                for reply in try connection.evaluatePipelined(calls.map { ($0.script, $0.command) }) { _ = try reply.orThrow() }
+            }
+            let expected = try Self.observable(connection, schema.workspace(inOrder))
+            let actual = try Self.observable(connection, schema.workspace(shuffled))
+            if expected != actual {
+                failures.append("round \(round): \(entries.map { "\($0.id) \($0.command)" })\n  delivered \(delivery.map(\.id))\n  in order \(expected)\n  shuffled \(actual)")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) diverged; first: \(failures.first ?? "")")
+        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
+        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+    }
+
+    @Test func anEntryLaterThanTheReplayWindowIsAcknowledgedWithoutEffect() throws {
+        let connection = try TestRedis.connection()
+        let schema = KeySchema(prefix: "win" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        var applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+        applier.replay = ReplayLimits(windowMilliseconds: 1_000, maxEvents: 64)
+        let workspace = Identifier("w")!
+        let calls = [("1000-0", IntakeCommand.login(agent: Self.agent, session: Self.sessions[0])),
+                     ("9000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)),
+                     ("2000-0", .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil))]
+            .map { applier.call(for: IntakeEntry(workspace: workspace, command: $0.1), entryID: $0.0) }
+        let outcomes = try connection.evaluatePipelined(calls.map { ($0.script, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
+        #expect(outcomes == [.applied, .applied, .stale])
+        #expect(try connection.send(RedisCommand("HGET", schema.workspace(workspace).agent(Self.agent), "status")).string == "busy")
+    }
+
+    @Test func aDuplicatedEntryChangesNothingTheSecondTime() throws {
+        let connection = try TestRedis.connection()
+        let schema = KeySchema(prefix: "dup" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        let applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+        let workspace = Identifier("w")!
+        let login = applier.call(for: IntakeEntry(workspace: workspace, command: .login(agent: Self.agent, session: Self.sessions[0])), entryID: "5-0")
+        let away = applier.call(for: IntakeEntry(workspace: workspace, command: .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil)), entryID: "6-0")
+        let outcomes = try connection.evaluatePipelined([login, away, login, away].map { ($0.script, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
+        #expect(outcomes == [.applied, .applied, .stale, .stale])
+        let events = try connection.send(RedisCommand("XLEN", schema.workspace(workspace).events)).int
+        #expect(events == 2, "one status event each for the login and the away, none for the duplicates")
+        try connection.send(RedisCommand("DEL", schema.workspace(workspace).events, schema.workspace(workspace).agent(Self.agent),
+                                         schema.workspace(workspace).agentSessions(Self.agent), schema.workspace(workspace).meta,
+                                         schema.workspace(workspace).agents, schema.workspace(workspace).sessions))
+    }
+}
