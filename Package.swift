@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess"],
+            exclude: ["Python"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSettings),

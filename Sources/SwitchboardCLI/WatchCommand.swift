@@ -25,14 +25,7 @@ enum WatchCommand {
             case .resumedAfterGap: FileHandle.standardError.write(Data("reconnected; broadcasts sent meanwhile were missed (see switchboard inspect agents)\n".utf8))
             }
         }
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            return source
-        }
+        let sources = onTerminationSignals { done.signal() }
         subscriber.start()
         done.wait()
         subscriber.stop()

@@ -33,14 +33,7 @@ enum WorkerCommand {
         configuration.batchSize = try arguments.integer("batch-size", in: 1...10_000) ?? 100
         let worker = Worker(configuration: configuration, logger: try LoggingOptions.logger(from: arguments, label: "worker"))
 
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let signals = [SIGTERM, SIGINT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { worker.stop() }
-            source.resume()
-            return source
-        }
+        let signals = onTerminationSignals { worker.stop() }
         worker.run()
         signals.forEach { $0.cancel() }
         return 0
