@@ -50,6 +50,6 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public var statusChannel: String { base + "status" }
     /// Hash: an agent's status and profile.
     public func agent(_ id: Identifier) -> String { base + "agent:" + id.rawValue }
-    /// Hash: an agent's live sessions, session → `expiry-ms|entry-id`.
+    /// Hash: an agent's live sessions, session → expiry (ms since 1970).
     public func agentSessions(_ id: Identifier) -> String { base + "agent:" + id.rawValue + ":sessions" }
 }

@@ -5,9 +5,9 @@
 //            prefix `sb:{ws}:` and so shares the workspace's hash tag (one slot).
 //   ARGV[1]  workspace id, ARGV[2] intake entry id (the version for last-writer-wins),
 //   ARGV[3]  events stream cap; then the script's own arguments from ARGV[4].
-// A script returns a JSON outcome: {"outcome": "applied" | "unchanged" | "stale" | "rejected",
-//   "error": sentence (when rejected), "earliest": ms of the earliest session expiry (when
-//   sessions changed), "events": [the emitted events]}.
+// A script returns a JSON outcome: {"outcome": "applied" | "stale" | "rejected",
+//   "error": sentence (when rejected), "earliest": ms of the earliest session expiry (when a
+//   session was opened or refreshed), "events": [the emitted events]}.
 
 enum LuaPrelude {
     static let source = #"""

@@ -5,7 +5,7 @@ import Redis
 /// The outcome of one workspace script call.
 struct ScriptOutcome {
     enum Kind: String {
-        case applied, unchanged, stale, rejected
+        case applied, stale, rejected
     }
 
     let kind: Kind
