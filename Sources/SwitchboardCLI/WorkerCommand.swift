@@ -21,6 +21,9 @@ enum WorkerCommand {
                    environment: "SWITCHBOARD_WORKER_NAME"),
             Option(name: "session-ttl", valueName: "DURATION", help: "How long a session lives without a heartbeat.",
                    environment: "SWITCHBOARD_SESSION_TTL", defaultValue: "60s"),
+            Option(name: "safety-sweep-interval", valueName: "DURATION",
+                   help: "How often one worker re-checks every workspace's sessions, in case a crash lost a schedule entry.",
+                   environment: "SWITCHBOARD_SAFETY_SWEEP_INTERVAL", defaultValue: "30s"),
             Option(name: "batch-size", valueName: "N", help: "Intake entries read at once.", environment: "SWITCHBOARD_BATCH_SIZE", defaultValue: "100"),
         ] + LoggingOptions.options
     ) { arguments in
@@ -31,6 +34,10 @@ enum WorkerCommand {
         guard let ttl = try arguments.duration("session-ttl"), ttl >= .seconds(1) else { throw ValidationError("--session-ttl must be at least 1s.") }
         configuration.sessionTTL = ttl
         configuration.batchSize = try arguments.integer("batch-size", in: 1...10_000) ?? 100
+        guard let safety = try arguments.duration("safety-sweep-interval"), safety >= .milliseconds(100) else {
+            throw ValidationError("--safety-sweep-interval must be at least 100ms.")
+        }
+        configuration.safetySweepInterval = safety
         let worker = Worker(configuration: configuration, logger: try LoggingOptions.logger(from: arguments, label: "worker"))
 
         let signals = onTerminationSignals { worker.stop() }

@@ -187,3 +187,19 @@ struct PresenceTests {
         #expect(harness.workers[0].log.contains("worker stopped"))
     }
 }
+
+@Suite("Presence survives a lost sweep schedule")
+struct SweepSafetyTests {
+    @Test func sessionsExpireEvenIfTheirScheduleEntryWasLost() throws {
+        let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s", "--safety-sweep-interval", "500ms"])
+        let (subscriber, broadcasts) = try harness.subscribe()
+        defer { subscriber.stop() }
+        try harness.apply([("op", "agent.login"), ("agent", "k1"), ("session", "s")])
+        // As if the worker that applied the login died before scheduling the sweep.
+        try harness.connection.send(RedisCommand("ZREM", "\(harness.prefix):sweep", harness.workspace))
+        #expect(broadcasts.wait(upTo: 20) { texts in
+            texts.map(PresenceHarness.decode).contains { $0["reason"] as? String == "expired" }
+        })
+        #expect(try harness.agent("k1")["status"] == "offline")
+    }
+}

@@ -31,7 +31,7 @@ public struct IntakeClient {
     }
 
     /// Waits for the outcome of an entry submitted with `wantsReply`, as the worker's JSON
-    /// (`{"entry": …, "outcome": "applied" | "unchanged" | "stale" | "rejected", …}`).
+    /// (`{"entry": …, "outcome": "applied" | "stale" | "rejected", …}`).
     /// - Returns: The JSON, or `nil` if no worker answered within `timeout`.
     public func outcome(of entryID: String, timeout: Duration) throws -> String? {
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18

@@ -18,6 +18,8 @@ public struct KeySchema: Sendable, Hashable {
     public var sweepSchedule: String { "\(prefix):sweep" }
     /// Set of every workspace that has had a session, for the slow safety sweep.
     public var workspaces: String { "\(prefix):workspaces" }
+    /// String: which worker holds the safety sweep for the current interval (expires).
+    public var safetySweepLease: String { "\(prefix):safety-sweep" }
     /// The list an intake entry's outcome is pushed to when the entry asked for a reply.
     public func reply(entryID: String) -> String { "\(prefix):reply:\(entryID)" }
 

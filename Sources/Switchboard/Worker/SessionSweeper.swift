@@ -14,6 +14,38 @@ struct SessionSweeper {
 
     private var keys: KeySchema { configuration.keys }
 
+    /// The slow safety net: re-schedules every workspace that has sessions from its own
+    /// sessions set. A worker killed between a script and its `ZADD` to the schedule, or
+    /// between claiming a workspace and re-scheduling it, would otherwise leave sessions
+    /// that nobody expires. One worker per interval does it (a lease key decides which).
+    func safetySweep(on connection: RedisConnection, interval: Duration) throws -> Int {
+        let lease = RedisCommand("SET", keys.safetySweepLease, configuration.name, "NX", "PX", Self.milliseconds(interval))
+        guard try connection.send(lease) == .status("OK") else { return 0 }
+        var cursor = "0"
+        var scheduled = 0
+        repeat {
+            let page = try connection.send(RedisCommand("SSCAN", keys.workspaces, cursor, "COUNT", 500)).array ?? []
+            cursor = page.first?.string ?? "0"
+            let workspaces = (page.last?.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
+            let earliest = try connection.pipeline(workspaces.map { RedisCommand("ZRANGE", keys.workspace($0).sessions, 0, 0, "WITHSCORES") })
+            var commands: [RedisCommand] = []
+            for (workspace, reply) in zip(workspaces, earliest) {
+                if let score = reply.array?.last?.int {
+                    commands.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", score, workspace.rawValue))
+                } else {
+                    // No sessions left: forget the workspace until its next login.
+                    commands.append(RedisCommand("SREM", keys.workspaces, workspace.rawValue))
+                }
+            }
+            scheduled += try connection.pipeline(commands).count
+        } while cursor != "0"
+        return scheduled
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        max(1, Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000))
+    }
+
     /// Runs one sweep; returns the number of sessions expired.
     func sweep(on connection: RedisConnection) throws -> Int {
         let due = try connection.evaluate(SweepClaimScript.script, command: SweepClaimScript.command(keys: keys, limit: claimLimit))

@@ -38,6 +38,7 @@ public final class Worker: Sendable {
         let sweeper = SessionSweeper(configuration: configuration, logger: logger)
         let clock = ContinuousClock()
         var lastSweep: ContinuousClock.Instant?
+        var lastSafetySweep: ContinuousClock.Instant?
         var ready = false
         var lastFailure: String?
         logger.info("worker started", metadata: ["redis": redis.description, "stream": configuration.keys.intake,
@@ -55,6 +56,10 @@ public final class Worker: Sendable {
                 if lastSweep.map({ clock.now - $0 >= sweepInterval }) ?? true {
                     _ = try sweeper.sweep(on: connection)
                     lastSweep = clock.now
+                }
+                if lastSafetySweep.map({ clock.now - $0 >= configuration.safetySweepInterval }) ?? true {
+                    lastSafetySweep = clock.now
+                    _ = try sweeper.safetySweep(on: connection, interval: configuration.safetySweepInterval)
                 }
             } catch {
                 ready = false

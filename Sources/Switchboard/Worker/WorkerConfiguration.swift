@@ -15,6 +15,8 @@ public struct WorkerConfiguration: Sendable {
     public var batchSize: Int = 100
     /// How long one read waits for new entries; also the longest gap between sweeps.
     public var readBlock: Duration = .milliseconds(200)
+    /// How often one of the workers re-schedules every workspace with sessions (safety net).
+    public var safetySweepInterval: Duration = .seconds(30)
     /// How many events each workspace's events stream keeps (approximately).
     public var eventsCap: Int = 100_000
     /// How many dead letters `sb:dead` keeps (approximately).
