@@ -109,7 +109,8 @@ final class IntakeConsumer {
         var commands = [command]
         let wantsReply = record.fields.contains { $0.name == Array("reply".utf8) && $0.value == Array("1".utf8) }
         if wantsReply {
-            let json = outcome ?? String(decoding: try! JSONSerialization.data(withJSONObject: ["outcome": "rejected", "error": error]), as: UTF8.self)
+            let encoded = try? JSONSerialization.data(withJSONObject: ["outcome": "rejected", "error": error])
+            let json = outcome ?? encoded.map { String(decoding: $0, as: UTF8.self) } ?? #"{"outcome":"rejected"}"#
             commands += replyCommands(to: record.id, json: json)
         }
         return commands
