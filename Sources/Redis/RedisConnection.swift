@@ -28,6 +28,9 @@ public final class RedisConnection {
     public let configuration: RedisConfiguration
     /// How many times a connection was opened successfully (the first one included).
     public private(set) var connectCount = 0
+    /// Asked while waiting out a reconnect backoff; returning true ends the wait early
+    /// (so a worker asked to stop does not sit out a 5 s backoff).
+    public var interruptWait: (() -> Bool)?
 
     private var context: HiredisContext?
     private var consecutiveFailures = 0
@@ -198,9 +201,13 @@ public final class RedisConnection {
     }
 
     private func sleep(for duration: Duration) {
-        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end, interruptWait?() != true {
+            let step = min(end - ContinuousClock.now, .milliseconds(50))
+            var request = timespec(tv_sec: Int(step.components.seconds), tv_nsec: Int(step.components.attoseconds / 1_000_000_000))
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+        }
     }
 }
 

@@ -203,3 +203,88 @@ struct SweepSafetyTests {
         #expect(try harness.agent("k1")["status"] == "offline")
     }
 }
+
+@Suite("Presence with a backlog and a troubled Redis")
+struct PresenceBacklogTests {
+    /// Writes entries with ids in the past, as if they had waited in the stream.
+    private func backlog(_ harness: PresenceHarness, _ entries: [(offset: Int64, fields: [(String, String)])], start: Int64) throws -> String {
+        var last = ""
+        for (offset, fields) in entries {
+            var command = RedisCommand("XADD", "\(harness.prefix):intake", "\(start + offset)-0", "workspace", harness.workspace)
+            for (name, value) in fields { command.append(name); command.append(value) }
+            if offset == entries.last?.offset { command.append("reply"); command.append("1") }
+            last = try harness.connection.send(command).string ?? ""
+        }
+        return last
+    }
+
+    private func awaitReply(_ harness: PresenceHarness, _ id: String) throws -> String? {
+        try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "20"), timeout: .seconds(22)).array?.last?.string
+    }
+
+    @Test func aBacklogOfHeartbeatsKeepsTheAgentAsTheyLeftIt() throws {
+        let harness = try PresenceHarness(workers: 0)
+        let start = Int64(Date().timeIntervalSince1970 * 1000) - 300_000
+        var entries: [(offset: Int64, fields: [(String, String)])] = [
+            (0, [("op", "agent.login"), ("agent", "l1"), ("session", "s")]),
+            (1, [("op", "agent.status"), ("agent", "l1"), ("status", "away"), ("message", "Lunch")]),
+        ]
+        for beat in 1...15 { entries.append((Int64(beat) * 20_000, [("op", "agent.heartbeat"), ("agent", "l1"), ("session", "s")])) }
+        let last = try backlog(harness, entries, start: start)
+        try harness.startWorker(named: "late")
+        #expect(try awaitReply(harness, last) != nil)
+        let agent = try harness.agent("l1")
+        #expect(agent["status"] == "away" && agent["message"] == "Lunch")
+        #expect(try harness.events().allSatisfy { $0["reason"] != "expired" })
+    }
+
+    @Test func aBacklogDrainedByTwoWorkersAtOnceIsAppliedInOrder() throws {
+        let harness = try PresenceHarness(workers: 0)
+        let start = Int64(Date().timeIntervalSince1970 * 1000) - 800_000
+        var entries: [(offset: Int64, fields: [(String, String)])] = []
+        for index in 0..<150 {
+            let fields: [(String, String)] = index == 99
+                ? [("op", "agent.profile"), ("agent", "m1"), ("role", "supervisor")]
+                : [("op", "agent.status"), ("agent", "m1"), ("status", index % 2 == 0 ? "busy" : "away")]
+            entries.append((Int64(index) * 5_000, fields))
+        }
+        let last = try backlog(harness, entries, start: start)
+        try harness.startWorker(named: "a", arguments: ["--batch-size", "50"])
+        try harness.startWorker(named: "b", arguments: ["--batch-size", "50"])
+        #expect(try awaitReply(harness, last) != nil)
+        try harness.apply([("op", "agent.status"), ("agent", "marker"), ("status", "offline")])  // both batches done
+        let agent = try harness.agent("m1")
+        #expect(agent["role"] == "supervisor")
+        #expect(agent["status"] == "away", "entry 149 is the last: away")
+    }
+
+    @Test func aBrokenSweepDoesNotStopTheIntake() throws {
+        let harness = try PresenceHarness(workers: 1)
+        try harness.connection.send(RedisCommand("SET", "\(harness.prefix):sweep", "not a sorted set"))
+        let outcome = try harness.apply([("op", "agent.login"), ("agent", "n1"), ("session", "s")])
+        #expect(outcome["outcome"] as? String == "applied")
+    }
+
+    @Test func anEntryRedisCannotApplyNowStaysPendingInsteadOfBeingDeadLettered() throws {
+        let server = try RedisServerProcess()
+        let admin = RedisConnection(configuration: server.configuration())
+        let prefix = "oom"
+        try admin.send(RedisCommand("XGROUP", "CREATE", "\(prefix):intake", "switchboard", "0", "MKSTREAM"))
+        let id = try admin.send(RedisCommand("XADD", "\(prefix):intake", "*", "op", "agent.login", "workspace", "w",
+                                             "agent", "o1", "session", "s", "reply", "1")).string ?? ""
+        try admin.send(RedisCommand("CONFIG", "SET", "maxmemory", "1"))
+        let worker = try WorkerProcess(redisURL: server.url, prefix: prefix, name: "oom")
+        defer { worker.stop() }
+        // Once the worker has tried (and been refused), let Redis take writes again.
+        var tried = false
+        for _ in 0..<500 where !tried {
+            tried = worker.log.contains("OOM")
+            if !tried { usleep(10_000) }
+        }
+        #expect(tried, "the worker met the out-of-memory error: \(worker.log)")
+        try admin.send(RedisCommand("CONFIG", "SET", "maxmemory", "0"))
+        let reply = try admin.send(RedisCommand("BLPOP", "\(prefix):reply:\(id)", "20"), timeout: .seconds(22))
+        #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true)
+        #expect(try admin.send(RedisCommand("XLEN", "\(prefix):dead")).int == 0)
+    }
+}

@@ -111,15 +111,15 @@ struct PresenceConvergenceTests {
         if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
     }
 
-    @Test func anEntryLaterThanTheReplayWindowIsAcknowledgedWithoutEffect() throws {
+    @Test func anEntryArrivingAfterItsSuccessorsLeftTheLogIsAcknowledgedWithoutEffect() throws {
         let connection = try TestRedis.connection()
         let schema = KeySchema(prefix: "win" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
         var applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
-        applier.replay = ReplayLimits(windowMilliseconds: 1_000, maxEvents: 64)
+        applier.replay = ReplayLimits(windowMilliseconds: 60_000, maxEvents: 1)
         let workspace = Identifier("w")!
         let calls = [("1000-0", IntakeCommand.login(agent: Self.agent, session: Self.sessions[0])),
                      ("9000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)),
-                     ("2000-0", .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil))]
+                     ("500-0", .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil))]
             .map { applier.call(for: IntakeEntry(workspace: workspace, command: $0.1), entryID: $0.0) }
         let outcomes = try connection.evaluatePipelined(calls.map { ($0.script, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
         #expect(outcomes == [.applied, .applied, .stale])

@@ -7,6 +7,13 @@ enum AgentEventScript {
     static let script = WorkspaceScriptCall.script("agent_event", AgentStateMachine.source + #"""
     local agent, window, max_log = ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7])
     local event = cjson.decode(ARGV[5])
+    -- A redelivered open still reports the expiry schedule: the worker that applied it may
+    -- have died before scheduling the sweep.
+    local function stale_outcome()
+      if event.k == 'open' then return outcome('stale', {earliest = earliest_expiry()}) end
+      return outcome('stale')
+    end
+    if is_stale(agent, ENTRY) then return stale_outcome() end
     if event.k == 'status' then
       event.a = event.a or agent
       event.r = 'manual'
@@ -21,7 +28,7 @@ enum AgentEventScript {
         event.r = 'override'
       end
     end
-    if apply_event(agent, ENTRY, event, window, max_log) == 'stale' then return outcome('stale') end
+    if apply_event(agent, ENTRY, event, window, max_log) == 'stale' then return stale_outcome() end
     if event.k == 'open' then return outcome('applied', {earliest = earliest_expiry()}) end
     return outcome('applied')
     """#)
@@ -60,8 +67,8 @@ enum AgentEventScript {
 
 /// How much of an agent's recent history is kept to put late entries in order.
 public struct ReplayLimits: Sendable, Hashable {
-    /// Entries are kept this long (by entry time) behind the agent's newest one; an entry
-    /// arriving later than that after a newer one is acknowledged without effect.
+    /// Applied entries stay in the agent's log this long (apply time); an entry applied
+    /// after its successors left the log is acknowledged without effect.
     public var windowMilliseconds: Int = 60_000
     /// At most this many entries are kept per agent.
     public var maxEvents: Int = 64

@@ -5,8 +5,10 @@
 // `t`, the entry id's milliseconds. Events arriving in order are applied to the stored
 // state directly. An event arriving late (another worker applied a later entry first, or
 // a redelivery) is slotted into the agent's short event log by id and the state is
-// recomputed from the log's base: the result is exactly the in-order result. Events older
-// than the log (by more than the replay window) are acknowledged without effect.
+// recomputed from the log's base: the result is exactly the in-order result. Events stay
+// in the log for the replay window, counted in apply time (when a worker applied them),
+// so a backlog drained by several workers at once is still put in order; an entry
+// arriving after its successors were folded out of the log is acknowledged without effect.
 //
 // Keys per agent (all under the workspace's hash tag):
 //   agent:<id>           hash, the current state (docs/keys.md) plus `floor`, the newest
@@ -156,13 +158,20 @@ enum AgentStateMachine {
       end
     end
 
+    -- Whether an event was applied already (a redelivery) or arrives after its successors
+    -- were folded out of the log.
+    local function is_stale(agent, event_key)
+      local floor = redis.call('HGET', agent_key(agent), 'floor')
+      if floor and not event_before(floor, event_key) then return true end
+      return redis.call('HEXISTS', agent_key(agent) .. ':log', event_key) == 1
+    end
+
     -- Applies one event to an agent, in stream order whatever the arrival order.
     -- Returns 'applied' or 'stale'.
     local function apply_event(agent, event_key, event, window, max_log)
       local key, lkey = agent_key(agent), agent_key(agent) .. ':log'
-      local floor = redis.call('HGET', key, 'floor')
-      if floor and not event_before(floor, event_key) then return 'stale' end
-      if redis.call('HEXISTS', lkey, event_key) == 1 then return 'stale' end
+      if is_stale(agent, event_key) then return 'stale' end
+      event.at = NOW
 
       local before = load_state(agent)
       local log = {}
@@ -174,12 +183,6 @@ enum AgentStateMachine {
       for k in pairs(log) do keys[#keys + 1] = k end
       table.sort(keys, event_before)
       if base == nil then base = cjson.encode(before) end
-      -- Later than the replay window behind the newest event: too late to put in order.
-      local newest_known = keys[#keys] or floor
-      if newest_known and event_before(event_key, newest_known)
-         and (event_key_parts(event_key)) < (event_key_parts(newest_known)) - window then
-        return 'stale'
-      end
 
       local encoded = cjson.encode(event)
       local after
@@ -195,10 +198,14 @@ enum AgentStateMachine {
       end
       log[event_key] = encoded
 
-      -- Fold events older than the replay window (or beyond the size cap) into the base.
-      local newest = event_key_parts(keys[#keys])
+      -- Fold events applied longer ago than the replay window (or beyond the size cap) into
+      -- the base; when every event is folded the log is deleted.
       local fold = 0
-      while fold < #keys and (#keys - fold > max_log or (event_key_parts(keys[fold + 1])) < newest - window) do fold = fold + 1 end
+      while fold < #keys do
+        local applied_at = cjson.decode(log[keys[fold + 1]]).at or 0
+        if #keys - fold <= max_log and applied_at >= NOW - window then break end
+        fold = fold + 1
+      end
       if fold > 0 then
         local folded = {}
         for i = 1, fold do folded[i] = keys[i] end

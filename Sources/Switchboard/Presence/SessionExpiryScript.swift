@@ -7,19 +7,36 @@
 enum SessionExpiryScript {
     static let script = WorkspaceScriptCall.script("sessions_expire", AgentStateMachine.source + #"""
     local limit, window, max_log = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-    local due = redis.call('ZRANGEBYSCORE', P .. 'sessions', '-inf', NOW, 'LIMIT', 0, limit)
+    -- Expire as of the cutoff, not now: entries older than now may still wait unread in the
+    -- intake (a backlog), and their heartbeats must count before sessions are ended.
+    -- A stuck entry must not stop expiry for ever: at most five minutes behind.
+    local cutoff = math.max(math.min(NOW, tonumber(ARGV[7])), NOW - 300000)
+    local due = redis.call('ZRANGEBYSCORE', P .. 'sessions', '-inf', cutoff, 'LIMIT', 0, limit)
     local agents = {}
     for _, member in ipairs(due) do
       local agent = string.match(member, '^(.-)/')
       if not agents[agent] then
         agents[agent] = true
-        apply_event(agent, 'x' .. NOW, {k = 'expire'}, window, max_log)
+        apply_event(agent, 'x' .. cutoff, {k = 'expire'}, window, max_log)
       end
     end
-    return outcome('applied', {expired = #due, more = #due == limit, earliest = earliest_expiry()})
+    -- Count what really ended; drop members whose session no longer exists (left behind by
+    -- a hand edit), or they would be swept again and again.
+    local expired = 0
+    for _, member in ipairs(due) do
+      local agent, session = string.match(member, '^(.-)/(.+)$')
+      if redis.call('HEXISTS', sessions_key(agent), session) == 0 then
+        redis.call('ZREM', P .. 'sessions', member)
+        expired = expired + 1
+      end
+    end
+    return outcome('applied', {expired = expired, more = #due == limit, earliest = earliest_expiry()})
     """#)
 
-    static func call(keys: WorkspaceKeys, eventsCap: Int, limit: Int, replay: ReplayLimits) -> WorkspaceScriptCall {
-        WorkspaceScriptCall(script, keys: keys, entryID: "", eventsCap: eventsCap, arguments: [limit, replay.windowMilliseconds, replay.maxEvents])
+    /// - Parameter cutoffMilliseconds: expire sessions whose expiry is at or before this time
+    ///   (capped at Redis's clock): the time of the oldest entry still unread in the intake.
+    static func call(keys: WorkspaceKeys, eventsCap: Int, limit: Int, replay: ReplayLimits, cutoffMilliseconds: Int64) -> WorkspaceScriptCall {
+        WorkspaceScriptCall(script, keys: keys, entryID: "", eventsCap: eventsCap,
+                            arguments: [limit, replay.windowMilliseconds, replay.maxEvents, String(cutoffMilliseconds)])
     }
 }

@@ -67,9 +67,17 @@ final class IntakeConsumer {
 
         let replies = try connection.evaluatePipelined(calls.map { ($0.call.script, $0.call.command) })
         for (item, reply) in zip(calls, replies) {
+            if let error = reply.serverError {
+                // Redis cannot run scripts right now (out of memory, loading, a read-only
+                // replica…): keep the whole batch pending and read it again after a pause;
+                // what did run is then stale and has no second effect.
+                if Self.isTransient(error) { throw error }
+                followUp += deadLetter(item.record, error: "Applying the entry failed inside Redis: \(error.message).")
+                continue
+            }
             let outcome: ScriptOutcome
             do {
-                outcome = try ScriptOutcome(reply: try reply.orThrow())
+                outcome = try ScriptOutcome(reply: reply)
             } catch {
                 followUp += deadLetter(item.record, error: "Applying the entry failed inside Redis: \(error).")
                 continue
@@ -85,14 +93,24 @@ final class IntakeConsumer {
             if item.entry.wantsReply { followUp += replyCommands(to: item.record.id, json: outcome.json) }
         }
 
-        let ids = records.map(\.id)
-        followUp.append(RedisCommand("XACK", arguments: [keys.intake, keys.consumerGroup] + ids))
-        followUp.append(RedisCommand("XDEL", arguments: [keys.intake] + ids))
-        for (index, reply) in try connection.pipeline(followUp).enumerated() {
-            if let error = reply.serverError {
-                logger.error("follow-up command failed", metadata: ["command": followUp[index].name, "error": error.message])
-            }
+        // Acknowledge only once every dead letter is written: an entry must end applied or
+        // dead-lettered, never neither.
+        for (command, reply) in zip(followUp, try connection.pipeline(followUp)) {
+            guard let error = reply.serverError else { continue }
+            if command.name == "XADD" { throw error }
+            logger.error("follow-up command failed", metadata: ["command": command.name, "error": error.message])
         }
+        let ids = records.map(\.id)
+        let acknowledged = try connection.pipeline([
+            RedisCommand("XACK", arguments: [keys.intake, keys.consumerGroup] + ids),
+            RedisCommand("XDEL", arguments: [keys.intake] + ids),
+        ])
+        if let error = acknowledged[0].serverError { throw error }
+    }
+
+    /// Errors after which the same script call would succeed later.
+    static func isTransient(_ error: RedisServerError) -> Bool {
+        ["OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "NOSCRIPT"].contains(error.code)
     }
 
     /// `XADD sb:dead` of the original fields plus the error, this worker and the entry id.

@@ -14,6 +14,14 @@ struct SessionSweeper {
 
     private var keys: KeySchema { configuration.keys }
 
+    /// The time (ms) of the oldest entry still in the intake (applied entries are deleted),
+    /// or `Int64.max` when it is empty: sessions may only be expired up to there.
+    private func oldestUnappliedEntryTime(on connection: RedisConnection) throws -> Int64 {
+        let oldest = try connection.send(RedisCommand("XRANGE", keys.intake, "-", "+", "COUNT", 1))
+        guard let id = oldest.array?.first?.array?.first?.string, let ms = Int64(id.prefix { $0 != "-" }) else { return Int64.max }
+        return ms
+    }
+
     /// The slow safety net: re-schedules every workspace that has sessions from its own
     /// sessions set. A worker killed between a script and its `ZADD` to the schedule, or
     /// between claiming a workspace and re-scheduling it, would otherwise leave sessions
@@ -30,11 +38,9 @@ struct SessionSweeper {
             let earliest = try connection.pipeline(workspaces.map { RedisCommand("ZRANGE", keys.workspace($0).sessions, 0, 0, "WITHSCORES") })
             var commands: [RedisCommand] = []
             for (workspace, reply) in zip(workspaces, earliest) {
+                // Workspaces without sessions stay in the set: removing one could race a login.
                 if let score = reply.array?.last?.int {
                     commands.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", score, workspace.rawValue))
-                } else {
-                    // No sessions left: forget the workspace until its next login.
-                    commands.append(RedisCommand("SREM", keys.workspaces, workspace.rawValue))
                 }
             }
             scheduled += try connection.pipeline(commands).count
@@ -52,7 +58,11 @@ struct SessionSweeper {
         let workspaces = (due.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
         guard !workspaces.isEmpty else { return 0 }
 
-        let calls = workspaces.map { SessionExpiryScript.call(keys: keys.workspace($0), eventsCap: configuration.eventsCap, limit: expiryLimit, replay: ReplayLimits()) }
+        let cutoff = try oldestUnappliedEntryTime(on: connection) - 1
+        let calls = workspaces.map {
+            SessionExpiryScript.call(keys: keys.workspace($0), eventsCap: configuration.eventsCap, limit: expiryLimit,
+                                     replay: ReplayLimits(), cutoffMilliseconds: cutoff)
+        }
         let replies = try connection.evaluatePipelined(calls.map { ($0.script, $0.command) })
         var reschedule: [RedisCommand] = []
         var expired = 0

@@ -37,10 +37,26 @@ public final class Worker: Sendable {
         let consumer = IntakeConsumer(configuration: configuration, logger: logger)
         let sweeper = SessionSweeper(configuration: configuration, logger: logger)
         let clock = ContinuousClock()
+        connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
         var lastSweep: ContinuousClock.Instant?
         var lastSafetySweep: ContinuousClock.Instant?
         var ready = false
         var lastFailure: String?
+
+        /// Logs a failure once (not once per retry), and waits so that nothing spins.
+        func failed(_ error: any Error, during task: String) {
+            // A broken link needs the setup again; a server refusing work does not.
+            if error is RedisClientError { ready = false }
+            let text = "\(task): \(error)"
+            if text != lastFailure {
+                logger.error("redis failed; retrying", metadata: ["task": task, "error": "\(error)"])
+                lastFailure = text
+            }
+            // Client errors wait out the connection's backoff on the next attempt; a server
+            // refusing work (OOM, LOADING, READONLY, an ACL error) must not spin either.
+            if error is RedisServerError { pause(.milliseconds(250)) }
+        }
+
         logger.info("worker started", metadata: ["redis": redis.description, "stream": configuration.keys.intake,
                                                  "session_ttl": "\(configuration.sessionTTL)"])
         while !stopRequested.load(ordering: .relaxed) {
@@ -49,28 +65,29 @@ public final class Worker: Sendable {
                     try consumer.ensureGroup(on: connection)
                     consumer.recovering = true
                     ready = true
-                    if lastFailure != nil { logger.notice("redis reachable again; resuming") }
-                    lastFailure = nil
                 }
                 _ = try consumer.runOnce(on: connection)
-                if lastSweep.map({ clock.now - $0 >= sweepInterval }) ?? true {
-                    _ = try sweeper.sweep(on: connection)
-                    lastSweep = clock.now
-                }
-                if lastSafetySweep.map({ clock.now - $0 >= configuration.safetySweepInterval }) ?? true {
-                    lastSafetySweep = clock.now
-                    _ = try sweeper.safetySweep(on: connection, interval: configuration.safetySweepInterval)
+                if lastFailure != nil {
+                    logger.notice("redis working again; resuming")
+                    lastFailure = nil
                 }
             } catch {
-                ready = false
-                let text = "\(error)"
-                if text != lastFailure {
-                    logger.error("redis failed; retrying with backoff", metadata: ["error": text])
-                    lastFailure = text
+                consumer.recovering = true  // re-read what this worker holds unacknowledged
+                failed(error, during: "intake")
+                continue
+            }
+            // Sweeps fail on their own: a broken sweep must not stop the intake.
+            if lastSweep.map({ clock.now - $0 >= sweepInterval }) ?? true {
+                lastSweep = clock.now
+                do { _ = try sweeper.sweep(on: connection) } catch { failed(error, during: "session sweep") }
+            }
+            if lastSafetySweep.map({ clock.now - $0 >= configuration.safetySweepInterval }) ?? true {
+                lastSafetySweep = clock.now
+                do {
+                    _ = try sweeper.safetySweep(on: connection, interval: configuration.safetySweepInterval)
+                } catch {
+                    failed(error, during: "safety sweep")
                 }
-                // Client errors wait out the connection's backoff on the next attempt; a
-                // server refusing work (LOADING, READONLY, an ACL error) must not spin either.
-                if error is RedisServerError { pause(.milliseconds(250)) }
             }
         }
         connection.close()

@@ -1,0 +1,67 @@
+import Foundation
+import Redis
+import Testing
+import TestSupport
+@testable import Switchboard
+
+/// Regressions found in review, checked straight against the scripts.
+@Suite("Presence scripts")
+struct PresenceScriptTests {
+    let connection: RedisConnection
+    let schema: KeySchema
+    let applier: IntakeApplier
+    let workspace = Identifier("w")!
+
+    init() throws {
+        connection = try TestRedis.connection()
+        schema = KeySchema(prefix: "ps" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+    }
+
+    private func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome {
+        let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
+        return try ScriptOutcome(reply: try connection.evaluate(call.script, command: call.command))
+    }
+
+    @Test func aRedeliveredLoginStillReportsTheSweepSchedule() throws {
+        let agent = Identifier("a")!, session = Identifier("s")!
+        #expect(try apply("10-0", .login(agent: agent, session: session)).earliestExpiry != nil)
+        let again = try apply("10-0", .login(agent: agent, session: session))
+        #expect(again.kind == .stale)
+        #expect(again.earliestExpiry != nil, "the worker that applied it first may have died before scheduling the sweep")
+    }
+
+    @Test func aRedeliveredOverrideIsStaleEvenAfterTheSupervisorWasDemoted() throws {
+        let agent = Identifier("a")!, supervisor = Identifier("boss")!
+        _ = try apply("10-0", .updateProfile(agent: supervisor, change: ProfileChange(role: .supervisor)))
+        _ = try apply("11-0", .login(agent: agent, session: Identifier("s")!))
+        #expect(try apply("12-0", .setStatus(agent: agent, status: .away, message: nil, actor: supervisor)).kind == .applied)
+        _ = try apply("13-0", .updateProfile(agent: supervisor, change: ProfileChange(role: .agent)))
+        #expect(try apply("12-0", .setStatus(agent: agent, status: .away, message: nil, actor: supervisor)).kind == .stale)
+    }
+
+    @Test func aSessionsMemberWithoutItsSessionIsRemovedBySweeping() throws {
+        let keys = schema.workspace(workspace)
+        try connection.send(RedisCommand("ZADD", keys.sessions, 0, "ghost/s"))
+        let call = SessionExpiryScript.call(keys: keys, eventsCap: 1000, limit: 100, replay: ReplayLimits(), cutoffMilliseconds: Int64.max)
+        let outcome = try ScriptOutcome(reply: try connection.evaluate(call.script, command: call.command))
+        #expect(outcome.expired == 1)
+        #expect(try connection.send(RedisCommand("ZSCORE", keys.sessions, "ghost/s")).isNull)
+    }
+
+    @Test func sweepingStopsAtTheCutoffSoUnreadHeartbeatsCount() throws {
+        // Sessions are timed by entry ids; a cutoff before the expiry leaves them alone.
+        let agent = Identifier("b")!
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let shortLived = IntakeApplier(keys: schema, sessionTTL: .seconds(60), eventsCap: 1000)
+        let call = shortLived.call(for: IntakeEntry(workspace: workspace, command: .login(agent: agent, session: Identifier("s")!)),
+                                   entryID: "\(now - 120_000)-0")
+        _ = try connection.evaluate(call.script, command: call.command)
+        let keys = schema.workspace(workspace)
+        let early = SessionExpiryScript.call(keys: keys, eventsCap: 1000, limit: 100, replay: ReplayLimits(), cutoffMilliseconds: now - 90_000)
+        #expect(try ScriptOutcome(reply: try connection.evaluate(early.script, command: early.command)).expired == 0)
+        let late = SessionExpiryScript.call(keys: keys, eventsCap: 1000, limit: 100, replay: ReplayLimits(), cutoffMilliseconds: now)
+        #expect(try ScriptOutcome(reply: try connection.evaluate(late.script, command: late.command)).expired == 1)
+        #expect(try connection.send(RedisCommand("HGET", keys.agent(agent), "status")).string == "offline")
+    }
+}
