@@ -65,7 +65,7 @@ public struct PresenceReader {
             since: fields["since"].flatMap { Int64($0) },
             actor: nonEmpty("status_actor"),
             reason: nonEmpty("status_reason"),
-            sessions: sessions.compactMapValues { Int64($0.prefix { $0 != "|" }) },
+            sessions: sessions.compactMapValues { Int64($0) },
             routable: fields["routable"] == "1",
             preferredStatus: fields["preferred_status"] ?? "online",
             acceptChatsAfterLogin: fields["accept_chats_after_login"] != "false",
