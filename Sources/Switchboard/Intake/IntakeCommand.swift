@@ -13,16 +13,25 @@ public enum IntakeCommand: Sendable, Equatable {
     case setStatus(agent: Identifier, status: AgentStatus, message: String?, actor: Identifier?)
     /// `agent.profile`: some of the agent's profile fields change.
     case updateProfile(agent: Identifier, change: ProfileChange)
+    /// `conversation.new`: a conversation waits for an agent of `team` (nil: anyone);
+    /// higher `priority` first, then arrival.
+    case newConversation(conversation: Identifier, team: Identifier?, priority: Int)
+    /// `conversation.close`: the conversation ends, freeing its agent's capacity.
+    case closeConversation(conversation: Identifier)
+    /// `workspace.settings`: routing settings change.
+    case updateSettings(WorkspaceSettingsChange)
 
     /// The wire name of the operation, e.g. "agent.login".
     public var op: String { operation.rawValue }
 
-    /// The agent the command is about.
-    public var agent: Identifier {
+    /// The agent the command is about, for the `agent.*` ops.
+    public var agent: Identifier? {
         switch self {
         case .login(let agent, _), .heartbeat(let agent, _), .logout(let agent, _),
              .setStatus(let agent, _, _, _), .updateProfile(let agent, _):
             return agent
+        case .newConversation, .closeConversation, .updateSettings:
+            return nil
         }
     }
 
@@ -33,6 +42,9 @@ public enum IntakeCommand: Sendable, Equatable {
         case .logout: return .logout
         case .setStatus: return .status
         case .updateProfile: return .profile
+        case .newConversation: return .conversationNew
+        case .closeConversation: return .conversationClose
+        case .updateSettings: return .settings
         }
     }
 }

@@ -34,6 +34,14 @@ public struct IntakeEntry: Sendable, Equatable {
             if let capacity = change.capacity { fields.append(("capacity", String(capacity))) }
             if let teams = change.teams { fields.append(("teams", teams.map(\.rawValue).joined(separator: ","))) }
             if let role = change.role { fields.append(("role", role.rawValue)) }
+        case .newConversation(let conversation, let team, let priority):
+            fields.append(("conversation", conversation.rawValue))
+            if let team { fields.append(("team", team.rawValue)) }
+            if priority != 0 { fields.append(("priority", String(priority))) }
+        case .closeConversation(let conversation):
+            fields.append(("conversation", conversation.rawValue))
+        case .updateSettings(let change):
+            fields += change.fields
         }
         if wantsReply { fields.append(("reply", "1")) }
         return fields

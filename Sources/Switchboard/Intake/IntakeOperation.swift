@@ -9,6 +9,9 @@ enum IntakeOperation: String, CaseIterable {
     case logout = "agent.logout"
     case status = "agent.status"
     case profile = "agent.profile"
+    case conversationNew = "conversation.new"
+    case conversationClose = "conversation.close"
+    case settings = "workspace.settings"
 
     /// Fields every entry may carry whatever its op.
     static let commonFields = ["op", "workspace", "reply"]
@@ -19,6 +22,8 @@ enum IntakeOperation: String, CaseIterable {
         case .login, .heartbeat, .logout: return ["agent", "session"]
         case .status: return ["agent", "status"]
         case .profile: return ["agent"]
+        case .conversationNew, .conversationClose: return ["conversation"]
+        case .settings: return []
         }
     }
 
@@ -28,11 +33,17 @@ enum IntakeOperation: String, CaseIterable {
         case .login, .heartbeat, .logout: return []
         case .status: return ["message", "actor"]
         case .profile: return Self.profileFields
+        case .conversationNew: return ["team", "priority"]
+        case .conversationClose: return []
+        case .settings: return Self.settingsFields
         }
     }
 
     /// The fields of `agent.profile` of which at least one is needed.
     static let profileFields = ["preferred_status", "accept_chats_after_login", "capacity", "teams", "role"]
+
+    /// The fields of `workspace.settings` of which at least one is needed.
+    static let settingsFields = ["routing", "busy_fallback", "default_capacity", "ai_chat"]
 
     /// "agent.login, agent.heartbeat, …" for the unknown-op sentence.
     static var supportedList: String {
@@ -42,6 +53,7 @@ enum IntakeOperation: String, CaseIterable {
     /// "agent and status (optional: message, actor, reply)" for the unknown-field sentence.
     var fieldsDescription: String {
         let optional = optionalFields + ["reply"]
+        guard !requiredFields.isEmpty else { return "any of " + optional.joined(separator: ", ") }
         return IntakeDisplay.list(requiredFields) + " (optional: " + optional.joined(separator: ", ") + ")"
     }
 }

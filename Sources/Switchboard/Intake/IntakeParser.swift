@@ -61,7 +61,56 @@ public enum IntakeParser {
         }
     }
 
+    /// The priority range of `conversation.new`.
+    public static let priorityRange = -1000...1000
+
     private static func parseCommand(_ operation: IntakeOperation, _ fields: IntakeFields) throws(IntakeRejection) -> IntakeCommand {
+        switch operation {
+        case .conversationNew:
+            let conversation = try identifier("conversation", in: fields)!
+            let team = try identifier("team", in: fields)
+            let priority = try fields["priority"].map { text throws(IntakeRejection) in try signedInteger(text, field: "priority", in: priorityRange) } ?? 0
+            return .newConversation(conversation: conversation, team: team, priority: priority)
+        case .conversationClose:
+            return .closeConversation(conversation: try identifier("conversation", in: fields)!)
+        case .settings:
+            let change = try parseSettingsChange(fields)
+            if change.isEmpty {
+                throw IntakeRejection(
+                    "The workspace.settings entry sets nothing; expected at least one of "
+                        + IntakeDisplay.list(IntakeOperation.settingsFields, conjunction: "or") + "."
+                )
+            }
+            return .updateSettings(change)
+        default:
+            return try parseAgentCommand(operation, fields)
+        }
+    }
+
+    private static func parseSettingsChange(_ fields: IntakeFields) throws(IntakeRejection) -> WorkspaceSettingsChange {
+        var change = WorkspaceSettingsChange()
+        change.routing = try oneOf(RoutingMode.self, "routing", in: fields)
+        if let text = fields["busy_fallback"] { change.busyFallback = try boolean(text, field: "busy_fallback") }
+        if let text = fields["default_capacity"] { change.defaultCapacity = try integer(text, field: "default_capacity", in: ProfileChange.capacityRange) }
+        if let text = fields["ai_chat"] { change.aiChat = try boolean(text, field: "ai_chat") }
+        return change
+    }
+
+    /// A whole number with an optional leading minus sign, digits otherwise.
+    static func signedInteger(_ text: String, field: String, in range: ClosedRange<Int>) throws(IntakeRejection) -> Int {
+        let negative = text.hasPrefix("-")
+        let digits = negative ? String(text.dropFirst()) : text
+        let valid = !digits.isEmpty && digits.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard valid, let magnitude = Int(digits), range.contains(negative ? -magnitude : magnitude) else {
+            throw IntakeRejection(
+                "Field '\(field)' is \(IntakeDisplay.quoted(text)); expected a whole number from "
+                    + "\(range.lowerBound) to \(range.upperBound)."
+            )
+        }
+        return negative ? -magnitude : magnitude
+    }
+
+    private static func parseAgentCommand(_ operation: IntakeOperation, _ fields: IntakeFields) throws(IntakeRejection) -> IntakeCommand {
         let agent = try identifier("agent", in: fields)!
         switch operation {
         case .login, .heartbeat, .logout:
@@ -85,6 +134,8 @@ public enum IntakeParser {
                 )
             }
             return .updateProfile(agent: agent, change: change)
+        case .conversationNew, .conversationClose, .settings:
+            preconditionFailure("handled by parseCommand")
         }
     }
 

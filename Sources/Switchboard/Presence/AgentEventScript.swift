@@ -33,9 +33,11 @@ enum AgentEventScript {
     return outcome('applied')
     """#)
 
-    /// The event JSON the state machine steps on, for one intake command.
+    /// The event JSON the state machine steps on, for one `agent.*` command.
     static func event(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> [String: Any] {
         switch command {
+        case .newConversation, .closeConversation, .updateSettings:
+            preconditionFailure("not an agent command: \(command.op)")
         case .login(_, let session), .heartbeat(_, let session):
             return ["k": "open", "s": session.rawValue, "ttl": ttl]
         case .logout(_, let session):
@@ -61,7 +63,7 @@ enum AgentEventScript {
         let json = (try? JSONSerialization.data(withJSONObject: event(for: command, sessionTTLMilliseconds: sessionTTLMilliseconds)))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return WorkspaceScriptCall(script, keys: keys, entryID: entryID, eventsCap: eventsCap,
-                                   arguments: [command.agent.rawValue, json, replay.windowMilliseconds, replay.maxEvents])
+                                   arguments: [command.agent?.rawValue ?? "", json, replay.windowMilliseconds, replay.maxEvents])
     }
 }
 

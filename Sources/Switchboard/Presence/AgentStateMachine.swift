@@ -19,7 +19,7 @@
 //                        the oldest logged event; deleted when empty
 
 enum AgentStateMachine {
-    static let source = #"""
+    static let source = RoutingLua.source + #"""
     local STATE_FIELDS = {'status', 'message', 'since', 'status_actor', 'status_reason', 'routable',
       'login_at', 'preferred_status', 'accept_chats_after_login', 'capacity', 'teams', 'role'}
     local PROFILE_FIELDS = {'preferred_status', 'accept_chats_after_login', 'capacity', 'teams', 'role'}
@@ -155,6 +155,13 @@ enum AgentStateMachine {
       if #order > 2 then
         for _, name in ipairs({'timestamp', 'version', 'entry'}) do order[#order + 1] = name end
         emit('profile', profile, order)
+      end
+
+      -- Anything routing looks at changed: re-place the agent, and if it now has room, let
+      -- the queues it serves drain.
+      if after.status ~= before.status or after.routable ~= before.routable or after.capacity ~= before.capacity
+         or after.teams ~= before.teams or (next(after.sessions) == nil) ~= (next(before.sessions) == nil) then
+        reroute_agent(agent, before.teams)
       end
     end
 

@@ -9,8 +9,19 @@ struct IntakeApplier {
     var replay = ReplayLimits()
 
     func call(for entry: IntakeEntry, entryID: String) -> WorkspaceScriptCall {
-        let ttl = Int(sessionTTL.components.seconds) * 1000 + Int(sessionTTL.components.attoseconds / 1_000_000_000_000_000)
-        return AgentEventScript.call(keys: keys.workspace(entry.workspace), entryID: entryID, eventsCap: eventsCap,
-                                     command: entry.command, sessionTTLMilliseconds: ttl, replay: replay)
+        let workspace = keys.workspace(entry.workspace)
+        switch entry.command {
+        case .newConversation(let conversation, let team, let priority):
+            return ConversationNewScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap,
+                                              conversation: conversation, team: team, priority: priority)
+        case .closeConversation(let conversation):
+            return ConversationCloseScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, conversation: conversation)
+        case .updateSettings(let change):
+            return SettingsUpdateScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, change: change)
+        case .login, .heartbeat, .logout, .setStatus, .updateProfile:
+            let ttl = Int(sessionTTL.components.seconds) * 1000 + Int(sessionTTL.components.attoseconds / 1_000_000_000_000_000)
+            return AgentEventScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap,
+                                         command: entry.command, sessionTTLMilliseconds: ttl, replay: replay)
+        }
     }
 }

@@ -1,0 +1,40 @@
+// WorkspaceSettingsChange: the routing settings a `workspace.settings` entry may change.
+
+/// How conversations are spread over eligible agents.
+public enum RoutingMode: String, Sendable, CaseIterable {
+    /// The eligible agent assigned longest ago goes next.
+    case roundRobin = "round_robin"
+    /// The eligible agent with the fewest open conversations; ties to the one assigned longest ago.
+    case leastLoaded = "least_loaded"
+}
+
+/// The settings a `workspace.settings` entry changes; `nil` leaves a setting as it is.
+public struct WorkspaceSettingsChange: Sendable, Equatable {
+    public var routing: RoutingMode?
+    /// Busy agents take conversations when no Online agent of the team has room.
+    public var busyFallback: Bool?
+    /// Capacity of agents whose profile sets none.
+    public var defaultCapacity: Int?
+    /// A conversation that finds no agent also emits `waiting` for a bot.
+    public var aiChat: Bool?
+
+    public init(routing: RoutingMode? = nil, busyFallback: Bool? = nil, defaultCapacity: Int? = nil, aiChat: Bool? = nil) {
+        self.routing = routing
+        self.busyFallback = busyFallback
+        self.defaultCapacity = defaultCapacity
+        self.aiChat = aiChat
+    }
+
+    /// Whether the entry changes nothing.
+    public var isEmpty: Bool { routing == nil && busyFallback == nil && defaultCapacity == nil && aiChat == nil }
+
+    /// The settings as hash fields, as stored in `sb:{ws}:settings`.
+    public var fields: [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        if let routing { fields.append(("routing", routing.rawValue)) }
+        if let busyFallback { fields.append(("busy_fallback", String(busyFallback))) }
+        if let defaultCapacity { fields.append(("default_capacity", String(defaultCapacity))) }
+        if let aiChat { fields.append(("ai_chat", String(aiChat))) }
+        return fields
+    }
+}

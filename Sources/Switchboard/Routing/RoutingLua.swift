@@ -1,0 +1,119 @@
+// Routing in Lua, shared by every script that can create or free capacity: queues of
+// waiting conversations, pools of agents with room, and assignment.
+//
+// Keys (all under the workspace's hash tag; `<s>` is empty for the general queue and
+// `:<team>` for a team):
+//   queue<s>   sorted set, conversation → -priority·2^40 + arrival number (lowest first)
+//   pool<s>    sorted set, Online agents in the routing pool, with a live session and room
+//   busy<s>    sorted set, the same for Busy agents (used only with busy_fallback)
+//              score: round robin = number of the agent's last assignment (longest ago
+//              first); least loaded = open conversations·2^40 + that number
+//   conversation:<id>  hash: state (queued, assigned, closed), team, priority, agent, times
+//   agent:<id>:conversations  set of the agent's open conversations
+//   settings   hash: routing, busy_fallback, default_capacity, ai_chat
+//   teams      set of every team seen, so a settings change can drain every queue
+// Picking an agent is ZRANGE 0 0 on a sorted set: O(log n) whatever the team size.
+
+enum RoutingLua {
+    static let source = #"""
+    local SETTINGS
+    local function settings()
+      if not SETTINGS then
+        local v = redis.call('HMGET', P .. 'settings', 'routing', 'busy_fallback', 'default_capacity', 'ai_chat')
+        SETTINGS = {routing = v[1] or 'round_robin', busy_fallback = v[2] == 'true',
+          default_capacity = tonumber(v[3] or '3'), ai_chat = v[4] == 'true'}
+      end
+      return SETTINGS
+    end
+
+    -- '' for the general queue, then ':<team>' for each team of a comma list.
+    local function suffixes(teams)
+      local list = {''}
+      if teams and teams ~= '' then
+        for team in string.gmatch(teams, '[^,]+') do list[#list + 1] = ':' .. team end
+      end
+      return list
+    end
+
+    -- What routing needs of an agent, read from its stored keys.
+    local function routing_view(agent)
+      local v = redis.call('HMGET', P .. 'agent:' .. agent, 'status', 'routable', 'capacity', 'teams', 'load', 'assigned_seq')
+      return {status = v[1] or 'offline', routable = v[2], capacity = v[3], teams = v[4] or '',
+        load = tonumber(v[5]) or 0, assigned_seq = tonumber(v[6]) or 0,
+        has_session = redis.call('EXISTS', P .. 'agent:' .. agent .. ':sessions') == 1}
+    end
+
+    -- 'pool' (Online, in the routing pool, a live session, room), 'busy' (the same but Busy), or nil.
+    local function routing_place(a)
+      if a.routable ~= '1' or not a.has_session then return nil end
+      if a.load >= (tonumber(a.capacity) or settings().default_capacity) then return nil end
+      if a.status == 'online' then return 'pool' end
+      if a.status == 'busy' then return 'busy' end
+      return nil
+    end
+
+    local function routing_score(a)
+      if settings().routing == 'least_loaded' then return a.load * 1099511627776 + a.assigned_seq end
+      return a.assigned_seq
+    end
+
+    -- Puts the agent in exactly the pools it belongs to now (leaving those of `old_teams`).
+    local function sync_pools(agent, a, old_teams)
+      local place, score = routing_place(a), routing_score(a)
+      local wanted = {}
+      for _, s in ipairs(suffixes(a.teams)) do wanted[s] = true end
+      local all = suffixes(old_teams)
+      for s in pairs(wanted) do all[#all + 1] = s end
+      for _, s in ipairs(all) do
+        for _, kind in ipairs({'pool', 'busy'}) do
+          if wanted[s] and place == kind then
+            redis.call('ZADD', P .. kind .. s, score, agent)
+          else
+            redis.call('ZREM', P .. kind .. s, agent)
+          end
+        end
+      end
+      for team in string.gmatch(a.teams, '[^,]+') do redis.call('SADD', P .. 'teams', team) end
+      return place
+    end
+
+    local ASSIGNED_ORDER = {'type', 'conversationId', 'agentId', 'team', 'agentStatus', 'reason', 'actor', 'timestamp', 'version', 'entry'}
+
+    -- Gives a conversation to an agent: one step, with the agent's load and pools updated.
+    local function assign(conversation, agent, reason, actor)
+      local ckey = P .. 'conversation:' .. conversation
+      local team = redis.call('HGET', ckey, 'team') or ''
+      redis.call('ZREM', P .. 'queue' .. (team ~= '' and (':' .. team) or ''), conversation)
+      redis.call('HSET', ckey, 'state', 'assigned', 'agent', agent, 'assigned_at', NOW)
+      redis.call('SADD', P .. 'agent:' .. agent .. ':conversations', conversation)
+      redis.call('HINCRBY', P .. 'agent:' .. agent, 'load', 1)
+      redis.call('HSET', P .. 'agent:' .. agent, 'assigned_seq', redis.call('HINCRBY', P .. 'meta', 'assign_seq', 1))
+      local a = routing_view(agent)
+      sync_pools(agent, a, nil)
+      local event = emit('assigned', {conversationId = conversation, agentId = agent, team = team,
+        agentStatus = a.status, reason = reason, actor = actor}, ASSIGNED_ORDER)
+      redis.call('PUBLISH', P .. 'assignments', cjson.encode(event))
+    end
+
+    -- Assigns queued conversations while an agent has room: the queue drains by itself.
+    local function drain(suffix)
+      while true do
+        local head = redis.call('ZRANGE', P .. 'queue' .. suffix, 0, 0)
+        if #head == 0 then return end
+        local pick = redis.call('ZRANGE', P .. 'pool' .. suffix, 0, 0)
+        if #pick == 0 and settings().busy_fallback then pick = redis.call('ZRANGE', P .. 'busy' .. suffix, 0, 0) end
+        if #pick == 0 then return end
+        assign(head[1], pick[1], 'routed', nil)
+      end
+    end
+
+    -- After an agent's state or load changed: pools first, then the queues it may serve.
+    local function reroute_agent(agent, old_teams)
+      local a = routing_view(agent)
+      if sync_pools(agent, a, old_teams) then
+        for _, s in ipairs(suffixes(a.teams)) do drain(s) end
+      end
+    end
+
+    """#
+}

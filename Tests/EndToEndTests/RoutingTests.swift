@@ -1,0 +1,152 @@
+import Foundation
+import Redis
+import Testing
+import TestSupport
+
+/// Routing end to end: real workers, real Redis, only the intake contract.
+@Suite("Routing, end to end")
+struct RoutingTests {
+    private func login(_ harness: PresenceHarness, _ agent: String, capacity: Int? = nil, teams: String? = nil) throws {
+        var profile: [(String, String)] = [("op", "agent.profile"), ("agent", agent)]
+        if let capacity { profile.append(("capacity", String(capacity))) }
+        if let teams { profile.append(("teams", teams)) }
+        if profile.count > 2 { try harness.apply(profile) }
+        try harness.apply([("op", "agent.login"), ("agent", agent), ("session", "s")])
+    }
+
+    private func new(_ harness: PresenceHarness, _ conversation: String, team: String? = nil, priority: Int? = nil) throws {
+        var fields: [(String, String)] = [("op", "conversation.new"), ("conversation", conversation)]
+        if let team { fields.append(("team", team)) }
+        if let priority { fields.append(("priority", String(priority))) }
+        #expect(try harness.apply(fields)["outcome"] as? String == "applied")
+    }
+
+    private func assignments(_ harness: PresenceHarness) throws -> [(conversation: String, agent: String)] {
+        try harness.events().filter { $0["type"] == "assigned" }.map { ($0["conversationId"] ?? "", $0["agentId"] ?? "") }
+    }
+
+    private func conversation(_ harness: PresenceHarness, _ id: String) throws -> [String: String] {
+        try harness.connection.send(RedisCommand("HGETALL", harness.key("conversation:\(id)"))).stringPairs ?? [:]
+    }
+
+    @Test func queueOrderIsPriorityThenArrivalAndDrainsWhenAnAgentArrives() throws {
+        let harness = try PresenceHarness()
+        try new(harness, "c1")
+        try new(harness, "c2", priority: 5)
+        try new(harness, "c3")
+        try new(harness, "c4", priority: 5)
+        #expect(try assignments(harness).isEmpty)
+        try login(harness, "a", capacity: 10)
+        #expect(try assignments(harness).map(\.conversation) == ["c2", "c4", "c1", "c3"])
+    }
+
+    @Test func roundRobinSpreadsEvenly() throws {
+        let harness = try PresenceHarness()
+        for agent in ["a", "b", "c"] { try login(harness, agent, capacity: 10) }
+        for index in 0..<9 { try new(harness, "c\(index)") }
+        let counts = Dictionary(grouping: try assignments(harness), by: \.agent).mapValues(\.count)
+        #expect(counts == ["a": 3, "b": 3, "c": 3])
+    }
+
+    @Test func leastLoadedPicksTheAgentWithFewestOpenConversations() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "workspace.settings"), ("routing", "least_loaded")])
+        try login(harness, "a", capacity: 5)
+        try new(harness, "c1")
+        try new(harness, "c2")
+        try login(harness, "b", capacity: 5)
+        try new(harness, "c3")
+        try new(harness, "c4")  // a has 2, b has 1: b, although b was assigned more recently
+        #expect(try assignments(harness).map(\.agent) == ["a", "a", "b", "b"])
+    }
+
+    @Test func capacityIsNeverExceededAndAClosedConversationMakesRoom() throws {
+        let harness = try PresenceHarness()
+        try login(harness, "a", capacity: 1)
+        try new(harness, "c1")
+        try new(harness, "c2")
+        #expect(try conversation(harness, "c2")["state"] == "queued")
+        #expect(try harness.agent("a")["load"] == "1")
+        try harness.apply([("op", "conversation.close"), ("conversation", "c1")])
+        #expect(try conversation(harness, "c2")["agent"] == "a")
+        #expect(try conversation(harness, "c1")["state"] == "closed")
+        #expect(try harness.agent("a")["load"] == "1")
+    }
+
+    @Test func awayDndAndOfflineAgentsGetNothingUntilTheyAreOnline() throws {
+        let harness = try PresenceHarness()
+        try login(harness, "a")
+        for status in ["away", "dnd", "offline"] {
+            try harness.apply([("op", "agent.status"), ("agent", "a"), ("status", status)])
+            try new(harness, "c-\(status)")
+            #expect(try conversation(harness, "c-\(status)")["state"] == "queued")
+        }
+        try harness.apply([("op", "agent.status"), ("agent", "a"), ("status", "online")])
+        #expect(try assignments(harness).count == 3)
+    }
+
+    @Test func busyAgentsTakeConversationsOnlyAsAFallback() throws {
+        let harness = try PresenceHarness()
+        try login(harness, "busy1")
+        try harness.apply([("op", "agent.status"), ("agent", "busy1"), ("status", "busy")])
+        try new(harness, "c1")
+        #expect(try conversation(harness, "c1")["state"] == "queued")
+        try harness.apply([("op", "workspace.settings"), ("busy_fallback", "true")])
+        #expect(try conversation(harness, "c1")["agent"] == "busy1")
+        try login(harness, "free")
+        try new(harness, "c2")
+        #expect(try conversation(harness, "c2")["agent"] == "free", "an Online agent with room goes first")
+        let event = try #require(try harness.events().first { $0["type"] == "assigned" && $0["conversationId"] == "c1" })
+        #expect(event["agentStatus"] == "busy")
+    }
+
+    @Test func teamsRouteToTheirMembers() throws {
+        let harness = try PresenceHarness()
+        try login(harness, "s1", teams: "sales")
+        try login(harness, "h1", teams: "support")
+        try new(harness, "c1", team: "support")
+        try new(harness, "c2", team: "sales")
+        try new(harness, "c3", team: "billing")
+        #expect(try conversation(harness, "c1")["agent"] == "h1")
+        #expect(try conversation(harness, "c2")["agent"] == "s1")
+        #expect(try conversation(harness, "c3")["state"] == "queued")
+    }
+
+    @Test func acceptChatsAfterLoginOffKeepsConversationsAwayUntilOnline() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "a"), ("accept_chats_after_login", "false")])
+        try login(harness, "a")
+        try new(harness, "c1")
+        #expect(try conversation(harness, "c1")["state"] == "queued")
+        try harness.apply([("op", "agent.status"), ("agent", "a"), ("status", "online")])
+        #expect(try conversation(harness, "c1")["agent"] == "a")
+    }
+
+    @Test func aCloseThatOvertakesItsNewDoesNotResurrectTheConversation() throws {
+        let harness = try PresenceHarness()
+        try login(harness, "a")
+        try harness.apply([("op", "conversation.close"), ("conversation", "c9")])
+        let outcome = try harness.apply([("op", "conversation.new"), ("conversation", "c9")])
+        #expect(outcome["outcome"] as? String == "stale")
+        #expect(try conversation(harness, "c9")["state"] == "closed")
+        #expect(try assignments(harness).isEmpty)
+    }
+
+    @Test func withAIChatOnAnUnassignedConversationAlsoWaitsForABot() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "workspace.settings"), ("ai_chat", "true")])
+        try new(harness, "c1")
+        #expect(try harness.events().contains { $0["type"] == "waiting" && $0["conversationId"] == "c1" })
+        #expect(try conversation(harness, "c1")["state"] == "queued")
+    }
+
+    @Test func expiryTakesAnAgentOutOfThePool() throws {
+        let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s"])
+        let (subscriber, broadcasts) = try harness.subscribe()
+        defer { subscriber.stop() }
+        try login(harness, "a")
+        #expect(broadcasts.wait(upTo: 20) { $0.map(PresenceHarness.decode).contains { $0["reason"] as? String == "expired" } })
+        try new(harness, "c1")
+        #expect(try conversation(harness, "c1")["state"] == "queued")
+    }
+}
