@@ -150,3 +150,71 @@ struct RoutingTests {
         #expect(try conversation(harness, "c1")["state"] == "queued")
     }
 }
+
+@Suite("Manual assignment, transfer and reassignment, end to end")
+struct ManualRoutingTests {
+    private func conversation(_ harness: PresenceHarness, _ id: String) throws -> [String: String] {
+        try harness.connection.send(RedisCommand("HGETALL", harness.key("conversation:\(id)"))).stringPairs ?? [:]
+    }
+
+    private func setUp(_ harness: PresenceHarness, _ agent: String, capacity: Int, teams: String? = nil) throws {
+        var profile: [(String, String)] = [("op", "agent.profile"), ("agent", agent), ("capacity", String(capacity))]
+        if let teams { profile.append(("teams", teams)) }
+        try harness.apply(profile)
+        try harness.apply([("op", "agent.login"), ("agent", agent), ("session", "s")])
+    }
+
+    @Test func manualAssignmentRecordsTheAgentsStatusAndNeedsAnExplicitOverCapacity() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "sup"), ("role", "supervisor")])
+        try setUp(harness, "a", capacity: 1)
+        try harness.apply([("op", "agent.status"), ("agent", "a"), ("status", "away")])
+        try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
+        try harness.apply([("op", "conversation.new"), ("conversation", "c2")])
+        #expect(try harness.apply([("op", "conversation.assign"), ("conversation", "c1"), ("agent", "a"), ("actor", "sup")])["outcome"] as? String == "applied")
+        let event = try #require(try harness.events().first { $0["type"] == "assigned" && $0["conversationId"] == "c1" })
+        #expect(event["agentStatus"] == "away" && event["reason"] == "manual" && event["actor"] == "sup")
+
+        let full = try harness.apply([("op", "conversation.assign"), ("conversation", "c2"), ("agent", "a"), ("actor", "sup")])
+        #expect(full["outcome"] as? String == "rejected" && (full["error"] as? String)?.contains("over_capacity") == true)
+        let forced = try harness.apply([("op", "conversation.assign"), ("conversation", "c2"), ("agent", "a"), ("actor", "sup"), ("over_capacity", "true")])
+        #expect(forced["outcome"] as? String == "applied")
+        #expect(try harness.agent("a")["load"] == "2")
+
+        let peer = try harness.apply([("op", "conversation.assign"), ("conversation", "c2"), ("agent", "sup"), ("actor", "a")])
+        #expect(peer["outcome"] as? String == "rejected")
+    }
+
+    @Test func aTransferLeavesTheAgentAndIsRoutedInTheNewTeam() throws {
+        let harness = try PresenceHarness()
+        try setUp(harness, "h1", capacity: 2, teams: "support")
+        try setUp(harness, "s1", capacity: 2, teams: "sales")
+        try harness.apply([("op", "conversation.new"), ("conversation", "c1"), ("team", "support")])
+        #expect(try conversation(harness, "c1")["agent"] == "h1")
+        try harness.apply([("op", "agent.status"), ("agent", "h1"), ("status", "dnd")])
+        #expect(try harness.apply([("op", "conversation.transfer"), ("conversation", "c1"), ("team", "sales"), ("actor", "h1")])["outcome"] as? String == "applied")
+        #expect(try conversation(harness, "c1")["agent"] == "s1")
+        #expect(try harness.agent("h1")["load"] == "0")
+        #expect(try harness.events().contains { $0["type"] == "transferred" && $0["previousTeam"] == "support" })
+    }
+
+    @Test func offlineAgentsKeepTheirConversationsUntilReassignedInTheirOriginalOrder() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "boss"), ("role", "admin")])
+        try setUp(harness, "a", capacity: 3)
+        for id in ["c1", "c2", "c3"] { try harness.apply([("op", "conversation.new"), ("conversation", id)]) }
+        try harness.apply([("op", "agent.logout"), ("agent", "a"), ("session", "s")])
+        #expect(try harness.agent("a")["load"] == "3", "offline agents keep their open conversations")
+
+        try harness.apply([("op", "agent.reassign"), ("agent", "a"), ("actor", "boss")])
+        #expect(try harness.agent("a")["load"] == "0")
+        #expect(try ["c1", "c2", "c3"].allSatisfy { try conversation(harness, $0)["state"] == "queued" })
+        try setUp(harness, "b", capacity: 3)
+        let order = try harness.events().filter { $0["type"] == "assigned" && $0["agentId"] == "b" }.compactMap { $0["conversationId"] }
+        #expect(order == ["c1", "c2", "c3"])
+
+        try setUp(harness, "c", capacity: 3)
+        try harness.apply([("op", "agent.reassign"), ("agent", "b"), ("to", "c"), ("actor", "boss")])
+        #expect(try harness.agent("c")["load"] == "3" && harness.agent("b")["load"] == "0")
+    }
+}

@@ -18,6 +18,14 @@ public enum IntakeCommand: Sendable, Equatable {
     case newConversation(conversation: Identifier, team: Identifier?, priority: Int)
     /// `conversation.close`: the conversation ends, freeing its agent's capacity.
     case closeConversation(conversation: Identifier)
+    /// `conversation.assign`: a supervisor gives the conversation to an agent, over the
+    /// agent's capacity only when `overCapacity` says so.
+    case assignConversation(conversation: Identifier, agent: Identifier, actor: Identifier, overCapacity: Bool)
+    /// `conversation.transfer`: the conversation leaves its agent and is routed in `team`.
+    case transferConversation(conversation: Identifier, team: Identifier, actor: Identifier?)
+    /// `agent.reassign`: the agent's open conversations go back to the queue (in their
+    /// original order) or to agent `to`.
+    case reassignAgent(agent: Identifier, to: Identifier?, actor: Identifier, overCapacity: Bool)
     /// `workspace.settings`: routing settings change.
     case updateSettings(WorkspaceSettingsChange)
 
@@ -30,7 +38,9 @@ public enum IntakeCommand: Sendable, Equatable {
         case .login(let agent, _), .heartbeat(let agent, _), .logout(let agent, _),
              .setStatus(let agent, _, _, _), .updateProfile(let agent, _):
             return agent
-        case .newConversation, .closeConversation, .updateSettings:
+        case .reassignAgent(let agent, _, _, _):
+            return agent
+        case .newConversation, .closeConversation, .updateSettings, .assignConversation, .transferConversation:
             return nil
         }
     }
@@ -45,6 +55,9 @@ public enum IntakeCommand: Sendable, Equatable {
         case .newConversation: return .conversationNew
         case .closeConversation: return .conversationClose
         case .updateSettings: return .settings
+        case .assignConversation: return .conversationAssign
+        case .transferConversation: return .conversationTransfer
+        case .reassignAgent: return .reassign
         }
     }
 }

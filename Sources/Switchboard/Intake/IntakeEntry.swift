@@ -42,6 +42,17 @@ public struct IntakeEntry: Sendable, Equatable {
             fields.append(("conversation", conversation.rawValue))
         case .updateSettings(let change):
             fields += change.fields
+        case .assignConversation(let conversation, let agent, let actor, let overCapacity):
+            fields += [("conversation", conversation.rawValue), ("agent", agent.rawValue), ("actor", actor.rawValue)]
+            if overCapacity { fields.append(("over_capacity", "true")) }
+        case .transferConversation(let conversation, let team, let actor):
+            fields += [("conversation", conversation.rawValue), ("team", team.rawValue)]
+            if let actor { fields.append(("actor", actor.rawValue)) }
+        case .reassignAgent(let agent, let to, let actor, let overCapacity):
+            fields.append(("agent", agent.rawValue))
+            if let to { fields.append(("to", to.rawValue)) }
+            fields.append(("actor", actor.rawValue))
+            if overCapacity { fields.append(("over_capacity", "true")) }
         }
         if wantsReply { fields.append(("reply", "1")) }
         return fields

@@ -11,6 +11,9 @@ enum IntakeOperation: String, CaseIterable {
     case profile = "agent.profile"
     case conversationNew = "conversation.new"
     case conversationClose = "conversation.close"
+    case conversationAssign = "conversation.assign"
+    case conversationTransfer = "conversation.transfer"
+    case reassign = "agent.reassign"
     case settings = "workspace.settings"
 
     /// Fields every entry may carry whatever its op.
@@ -23,6 +26,9 @@ enum IntakeOperation: String, CaseIterable {
         case .status: return ["agent", "status"]
         case .profile: return ["agent"]
         case .conversationNew, .conversationClose: return ["conversation"]
+        case .conversationAssign: return ["conversation", "agent", "actor"]
+        case .conversationTransfer: return ["conversation", "team"]
+        case .reassign: return ["agent", "actor"]
         case .settings: return []
         }
     }
@@ -35,6 +41,9 @@ enum IntakeOperation: String, CaseIterable {
         case .profile: return Self.profileFields
         case .conversationNew: return ["team", "priority"]
         case .conversationClose: return []
+        case .conversationAssign: return ["over_capacity"]
+        case .conversationTransfer: return ["actor"]
+        case .reassign: return ["to", "over_capacity"]
         case .settings: return Self.settingsFields
         }
     }

@@ -73,6 +73,15 @@ public enum IntakeParser {
             return .newConversation(conversation: conversation, team: team, priority: priority)
         case .conversationClose:
             return .closeConversation(conversation: try identifier("conversation", in: fields)!)
+        case .conversationAssign:
+            return .assignConversation(conversation: try identifier("conversation", in: fields)!, agent: try identifier("agent", in: fields)!,
+                                       actor: try identifier("actor", in: fields)!, overCapacity: try overCapacity(fields))
+        case .conversationTransfer:
+            return .transferConversation(conversation: try identifier("conversation", in: fields)!, team: try identifier("team", in: fields)!,
+                                         actor: try identifier("actor", in: fields))
+        case .reassign:
+            return .reassignAgent(agent: try identifier("agent", in: fields)!, to: try identifier("to", in: fields),
+                                  actor: try identifier("actor", in: fields)!, overCapacity: try overCapacity(fields))
         case .settings:
             let change = try parseSettingsChange(fields)
             if change.isEmpty {
@@ -85,6 +94,10 @@ public enum IntakeParser {
         default:
             return try parseAgentCommand(operation, fields)
         }
+    }
+
+    private static func overCapacity(_ fields: IntakeFields) throws(IntakeRejection) -> Bool {
+        try fields["over_capacity"].map { text throws(IntakeRejection) in try boolean(text, field: "over_capacity") } ?? false
     }
 
     private static func parseSettingsChange(_ fields: IntakeFields) throws(IntakeRejection) -> WorkspaceSettingsChange {
@@ -134,7 +147,7 @@ public enum IntakeParser {
                 )
             }
             return .updateProfile(agent: agent, change: change)
-        case .conversationNew, .conversationClose, .settings:
+        case .conversationNew, .conversationClose, .settings, .conversationAssign, .conversationTransfer, .reassign:
             preconditionFailure("handled by parseCommand")
         }
     }

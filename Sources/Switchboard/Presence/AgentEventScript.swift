@@ -36,7 +36,7 @@ enum AgentEventScript {
     /// The event JSON the state machine steps on, for one `agent.*` command.
     static func event(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> [String: Any] {
         switch command {
-        case .newConversation, .closeConversation, .updateSettings:
+        case .newConversation, .closeConversation, .updateSettings, .assignConversation, .transferConversation, .reassignAgent:
             preconditionFailure("not an agent command: \(command.op)")
         case .login(_, let session), .heartbeat(_, let session):
             return ["k": "open", "s": session.rawValue, "ttl": ttl]

@@ -89,3 +89,110 @@ enum SettingsUpdateScript {
                             arguments: change.fields.flatMap { [$0.name, $0.value] as [any RedisArgumentConvertible] })
     }
 }
+
+enum ConversationAssignScript {
+    static let script = WorkspaceScriptCall.script("conversation_assign", RoutingLua.source + #"""
+    local conversation, agent, actor, over = ARGV[4], ARGV[5], ARGV[6], ARGV[7] == 'true'
+    local ckey = P .. 'conversation:' .. conversation
+    local c = redis.call('HMGET', ckey, 'state', 'agent', 'entry')
+    if c[3] and not newer(ENTRY, c[3]) then return outcome('stale') end
+    local fields = {conversationId = conversation, agentId = agent, actor = actor}
+    local why = refuse_unless_supervisor(actor, 'assign conversations')
+    if why then return reject('conversation.assign', why, fields) end
+    if not c[1] or c[1] == 'closed' then
+      return reject('conversation.assign', string.format("Conversation '%s' is %s; only a queued or assigned conversation can be assigned.",
+        conversation, c[1] or 'unknown'), fields)
+    end
+    if redis.call('SISMEMBER', P .. 'agents', agent) == 0 then
+      return reject('conversation.assign', string.format("Agent '%s' is not an agent of this workspace.", agent), fields)
+    end
+    if c[2] == agent then return outcome('stale') end
+    local a = routing_view(agent)
+    local capacity = tonumber(a.capacity) or settings().default_capacity
+    if a.load >= capacity and not over then
+      return reject('conversation.assign', string.format("Agent '%s' has %d of %d conversations open; send over_capacity true to assign anyway.",
+        agent, a.load, capacity), fields)
+    end
+    redis.call('HSET', ckey, 'entry', ENTRY)
+    if c[1] == 'assigned' then release(conversation, c[2]) end
+    assign(conversation, agent, 'manual', actor)
+    if c[1] == 'assigned' then reroute_agent(c[2], nil) end
+    return outcome('applied')
+    """#)
+
+    static func call(keys: WorkspaceKeys, entryID: String, eventsCap: Int, conversation: Identifier, agent: Identifier,
+                     actor: Identifier, overCapacity: Bool) -> WorkspaceScriptCall {
+        WorkspaceScriptCall(script, keys: keys, entryID: entryID, eventsCap: eventsCap,
+                            arguments: [conversation.rawValue, agent.rawValue, actor.rawValue, overCapacity ? "true" : "false"])
+    }
+}
+
+enum ConversationTransferScript {
+    static let script = WorkspaceScriptCall.script("conversation_transfer", RoutingLua.source + #"""
+    local conversation, team, actor = ARGV[4], ARGV[5], ARGV[6]
+    local ckey = P .. 'conversation:' .. conversation
+    local c = redis.call('HMGET', ckey, 'state', 'agent', 'entry', 'team')
+    if c[3] and not newer(ENTRY, c[3]) then return outcome('stale') end
+    if not c[1] or c[1] == 'closed' then
+      return reject('conversation.transfer', string.format("Conversation '%s' is %s; only an open conversation can be transferred.",
+        conversation, c[1] or 'unknown'), {conversationId = conversation, actor = actor})
+    end
+    local old = c[4] or ''
+    if c[1] == 'queued' then redis.call('ZREM', P .. 'queue' .. (old ~= '' and (':' .. old) or ''), conversation) end
+    if c[1] == 'assigned' then release(conversation, c[2]) end
+    redis.call('HSET', ckey, 'team', team, 'entry', ENTRY)
+    redis.call('SADD', P .. 'teams', team)
+    emit('transferred', {conversationId = conversation, team = team, previousTeam = old, agentId = c[2], actor = actor},
+      {'type', 'conversationId', 'team', 'previousTeam', 'agentId', 'actor', 'timestamp', 'version', 'entry'})
+    drain(requeue(conversation))
+    if c[1] == 'assigned' then reroute_agent(c[2], nil) end
+    return outcome('applied')
+    """#)
+
+    static func call(keys: WorkspaceKeys, entryID: String, eventsCap: Int, conversation: Identifier, team: Identifier, actor: Identifier?) -> WorkspaceScriptCall {
+        WorkspaceScriptCall(script, keys: keys, entryID: entryID, eventsCap: eventsCap,
+                            arguments: [conversation.rawValue, team.rawValue, actor?.rawValue ?? ""])
+    }
+}
+
+enum AgentReassignScript {
+    static let script = WorkspaceScriptCall.script("agent_reassign", RoutingLua.source + #"""
+    local agent, to, actor, over = ARGV[4], ARGV[5], ARGV[6], ARGV[7] == 'true'
+    local fields = {agentId = agent, actor = actor}
+    local why = refuse_unless_supervisor(actor, 'reassign conversations')
+    if why then return reject('agent.reassign', why, fields) end
+    local open = redis.call('SMEMBERS', P .. 'agent:' .. agent .. ':conversations')
+    if #open == 0 then return outcome('applied') end
+    -- Their original order: the order they were queued in.
+    local order = {}
+    for _, id in ipairs(open) do order[#order + 1] = {id = id, score = tonumber(redis.call('HGET', P .. 'conversation:' .. id, 'queue_score')) or 0} end
+    table.sort(order, function(x, y) return x.score < y.score end)
+    if to ~= '' then
+      if redis.call('SISMEMBER', P .. 'agents', to) == 0 then
+        return reject('agent.reassign', string.format("Agent '%s' is not an agent of this workspace.", to), fields)
+      end
+      local a = routing_view(to)
+      local capacity = tonumber(a.capacity) or settings().default_capacity
+      if a.load + #order > capacity and not over then
+        return reject('agent.reassign', string.format("Agent '%s' has room for %d more conversations, not %d; send over_capacity true to move them anyway.",
+          to, math.max(0, capacity - a.load), #order), fields)
+      end
+    end
+    local queues = {}
+    for _, item in ipairs(order) do
+      release(item.id, agent)
+      emit('reassigned', {conversationId = item.id, agentId = agent, to = to, actor = actor},
+        {'type', 'conversationId', 'agentId', 'to', 'actor', 'timestamp', 'version', 'entry'})
+      if to ~= '' then assign(item.id, to, 'reassigned', actor) else queues[requeue(item.id)] = true end
+    end
+    for suffix in pairs(queues) do drain(suffix) end
+    reroute_agent(agent, nil)
+    return outcome('applied')
+    """#)
+
+    static func call(keys: WorkspaceKeys, entryID: String, eventsCap: Int, agent: Identifier, to: Identifier?, actor: Identifier,
+                     overCapacity: Bool) -> WorkspaceScriptCall {
+        WorkspaceScriptCall(script, keys: keys, entryID: entryID, eventsCap: eventsCap,
+                            arguments: [agent.rawValue, to?.rawValue ?? "", actor.rawValue, overCapacity ? "true" : "false"])
+    }
+}

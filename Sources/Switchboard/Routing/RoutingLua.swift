@@ -107,6 +107,37 @@ enum RoutingLua {
       end
     end
 
+    -- Takes a conversation off its agent: the agent's load drops and its pools are updated
+    -- (the caller drains afterwards with reroute_agent).
+    local function release(conversation, agent)
+      redis.call('SREM', P .. 'agent:' .. agent .. ':conversations', conversation)
+      redis.call('HINCRBY', P .. 'agent:' .. agent, 'load', -1)
+    end
+
+    -- Puts a conversation back in its team's queue at its original place.
+    local function requeue(conversation)
+      local ckey = P .. 'conversation:' .. conversation
+      local c = redis.call('HMGET', ckey, 'team', 'queue_score')
+      local team = c[1] or ''
+      redis.call('HSET', ckey, 'state', 'queued')
+      redis.call('HDEL', ckey, 'agent', 'assigned_at')
+      redis.call('ZADD', P .. 'queue' .. (team ~= '' and (':' .. team) or ''), tonumber(c[2]) or 0, conversation)
+      return team ~= '' and (':' .. team) or ''
+    end
+
+    -- nil when the actor may act for others (supervisor, admin, owner), else the sentence why not.
+    local function refuse_unless_supervisor(actor, what)
+      local role = redis.call('HGET', P .. 'agent:' .. actor, 'role') or 'agent'
+      if role == 'supervisor' or role == 'admin' or role == 'owner' then return nil end
+      return string.format("Actor '%s' has role '%s' and may not %s: only a supervisor, admin or owner may.", actor, role, what)
+    end
+
+    local function reject(op, why, fields)
+      fields.op, fields.error = op, why
+      emit('rejected', fields, {'type', 'op', 'conversationId', 'agentId', 'actor', 'error', 'timestamp', 'version', 'entry'})
+      return outcome('rejected', {error = why})
+    end
+
     -- After an agent's state or load changed: pools first, then the queues it may serve.
     local function reroute_agent(agent, old_teams)
       local a = routing_view(agent)

@@ -18,6 +18,15 @@ struct IntakeApplier {
             return ConversationCloseScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, conversation: conversation)
         case .updateSettings(let change):
             return SettingsUpdateScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, change: change)
+        case .assignConversation(let conversation, let agent, let actor, let overCapacity):
+            return ConversationAssignScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, conversation: conversation,
+                                                 agent: agent, actor: actor, overCapacity: overCapacity)
+        case .transferConversation(let conversation, let team, let actor):
+            return ConversationTransferScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap,
+                                                   conversation: conversation, team: team, actor: actor)
+        case .reassignAgent(let agent, let to, let actor, let overCapacity):
+            return AgentReassignScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, agent: agent, to: to,
+                                            actor: actor, overCapacity: overCapacity)
         case .login, .heartbeat, .logout, .setStatus, .updateProfile:
             let ttl = Int(sessionTTL.components.seconds) * 1000 + Int(sessionTTL.components.attoseconds / 1_000_000_000_000_000)
             return AgentEventScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap,
