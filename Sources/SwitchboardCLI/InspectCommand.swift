@@ -1,4 +1,4 @@
-// `switchboard inspect …`: read the current state straight from Redis.
+// `switchboard inspect …`: read the current state of agents, queues and conversations straight from Redis.
 import ArgumentParsing
 import Foundation
 import Redis
@@ -9,7 +9,7 @@ enum InspectCommand {
 
     static let spec = CommandSpec(
         name: "inspect",
-        abstract: "Show the current state of agents, read straight from Redis.",
+        abstract: "Show the current state of agents, queues and conversations, read straight from Redis.",
         subcommands: [
             CommandSpec(name: "agent", abstract: "One agent: status, message, since, sessions, routing eligibility.",
                         options: shared, flags: [CommonOptions.json], arguments: [Positional(name: "agent", help: "The agent's id.")]) { arguments in
@@ -19,42 +19,82 @@ enum InspectCommand {
                     printError("workspace '\(workspace)' has no agent '\(agent)'.")
                     return 1
                 }
-                print(arguments.flag("json") ? try encode(snapshot) : table([snapshot]))
+                print(arguments.flag("json") ? try Render.json(snapshot) : table([snapshot]))
                 return 0
             },
             CommandSpec(name: "agents", abstract: "Every agent of a workspace.", options: shared, flags: [CommonOptions.json]) { arguments in
                 let snapshots = try reader(arguments).agents(in: try CommonOptions.workspace(arguments))
-                print(arguments.flag("json") ? try encode(snapshots) : table(snapshots))
+                print(arguments.flag("json") ? try Render.json(snapshots) : table(snapshots))
+                return 0
+            },
+            CommandSpec(name: "queue", abstract: "The conversations waiting in a queue, next to be routed first, and how many wait.",
+                        options: shared + [
+                            Option(name: "team", short: "t", valueName: "TEAM", help: "The team's queue (default: the general queue)."),
+                            Option(name: "limit", valueName: "N", help: "Show at most this many conversations.", defaultValue: "100"),
+                        ],
+                        flags: [CommonOptions.json]) { arguments in
+                let workspace = try CommonOptions.workspace(arguments)
+                let team = try arguments.value("team").map { try CommonOptions.identifier($0, field: "team") }
+                let queue = try routingReader(arguments).queue(team: team, limit: try arguments.integer("limit", in: 1...100_000) ?? 100, in: workspace)
+                print(arguments.flag("json") ? try Render.json(queue) : table(queue))
+                return 0
+            },
+            CommandSpec(name: "conversation", abstract: "One conversation: state, team, priority, agent and times.",
+                        options: shared, flags: [CommonOptions.json],
+                        arguments: [Positional(name: "conversation", help: "The conversation's id.")]) { arguments in
+                let workspace = try CommonOptions.workspace(arguments)
+                let id = try CommonOptions.identifier(arguments.positional("conversation"), field: "conversation")
+                guard let conversation = try routingReader(arguments).conversation(id, in: workspace) else {
+                    printError("workspace '\(workspace)' has no conversation '\(id)' (closed ones are forgotten after a day).")
+                    return 1
+                }
+                print(arguments.flag("json") ? try Render.json(conversation) : table(conversation))
                 return 0
             },
         ]
     )
 
     private static func reader(_ arguments: ParsedArguments) throws -> PresenceReader {
-        let connection = RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-inspect"))
-        return PresenceReader(connection: connection, keys: CommonOptions.keys(arguments))
+        PresenceReader(connection: try connection(arguments), keys: CommonOptions.keys(arguments))
     }
 
-    private static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    static func routingReader(_ arguments: ParsedArguments) throws -> RoutingReader {
+        RoutingReader(connection: try connection(arguments), keys: CommonOptions.keys(arguments))
+    }
+
+    private static func connection(_ arguments: ParsedArguments) throws -> RedisConnection {
+        RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-inspect"))
     }
 
     private static func table(_ snapshots: [AgentSnapshot]) -> String {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Render.now()
         let rows = snapshots.map { agent -> [String] in
-            let since = agent.since.map { "\(max(0, now - $0) / 1000)s ago" } ?? "–"
-            return [agent.agent, "\(Terminal.dot(for: agent.status)) \(agent.status)", agent.message ?? "", since,
-                    String(agent.sessions.count), agent.eligible ? "yes" : "no", agent.capacity.map(String.init) ?? "default",
-                    agent.teams.joined(separator: ","), agent.role, agent.reason ?? ""]
+            [agent.agent, "\(Terminal.dot(for: agent.status)) \(agent.status)", agent.message ?? "", Render.ago(agent.since, now: now),
+             String(agent.sessions.count), agent.eligible ? "yes" : "no", agent.capacity.map(String.init) ?? "default",
+             agent.teams.joined(separator: ","), agent.role, agent.reason ?? ""]
         }
-        let header = ["AGENT", "STATUS", "MESSAGE", "SINCE", "SESSIONS", "ROUTABLE", "CAPACITY", "TEAMS", "ROLE", "REASON"]
-        let visible = { (cell: String) in cell.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression).count }
-        let widths = header.indices.map { column in ([header] + rows).map { visible($0[column]) }.max() ?? 0 }
-        return ([header] + rows).map { row in
-            row.enumerated().map { column, cell in cell + String(repeating: " ", count: widths[column] - visible(cell)) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+        return Render.table([["AGENT", "STATUS", "MESSAGE", "SINCE", "SESSIONS", "ROUTABLE", "CAPACITY", "TEAMS", "ROLE", "REASON"]] + rows)
+    }
+
+    private static func table(_ queue: QueueSnapshot) -> String {
+        let now = Render.now()
+        let rows = queue.conversations.map { [String($0.position), $0.conversation, String($0.priority), Render.ago($0.createdAt, now: now)] }
+        let name = queue.team.map { "team '\($0)' queue" } ?? "general queue"
+        let shown = queue.count > rows.count ? "\(rows.count) shown of " : ""
+        let summary = "\(shown)\(queue.count) waiting in the \(name)"
+        return rows.isEmpty ? summary : Render.table([["POSITION", "CONVERSATION", "PRIORITY", "WAITING SINCE"]] + rows) + "\n" + summary
+    }
+
+    private static func table(_ conversation: ConversationSnapshot) -> String {
+        Render.table([
+            ["conversation", conversation.conversation],
+            ["state", conversation.state],
+            ["team", conversation.team ?? "– (general queue)"],
+            ["priority", String(conversation.priority)],
+            ["agent", conversation.agent ?? "–"],
+            ["created", Render.time(conversation.createdAt)],
+            ["assigned", Render.time(conversation.assignedAt)],
+            ["closed", Render.time(conversation.closedAt)],
+        ])
     }
 }

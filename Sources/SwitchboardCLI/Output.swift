@@ -19,3 +19,40 @@ enum Terminal {
         return paint("●", code)
     }
 }
+
+/// Text and JSON renderings shared by the commands that print state.
+enum Render {
+    /// Pretty, key-sorted JSON.
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Left-aligned columns two spaces apart; colour codes do not count towards a cell's width.
+    static func table(_ rows: [[String]]) -> String {
+        let visible = { (cell: String) in cell.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression).count }
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? visible($0[column]) : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in cell + String(repeating: " ", count: widths[column] - visible(cell)) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    /// Milliseconds since 1970 as now.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// `42s ago`, or `–` for no time.
+    static func ago(_ milliseconds: Int64?, now: Int64 = now()) -> String {
+        milliseconds.map { "\(max(0, now - $0) / 1000)s ago" } ?? "–"
+    }
+
+    /// `2025-01-02T12:01:02.345Z (42s ago)`, or `–` for no time.
+    static func time(_ milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "–" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000)) + " (\(ago(milliseconds)))"
+    }
+}

@@ -10,7 +10,8 @@ let root = CommandSpec(
     Workers consume the intake stream and apply each entry atomically; the other
     subcommands let people and scripts drive and inspect a workspace.
     """,
-    subcommands: [WorkerCommand.spec, AgentCommand.spec, WatchCommand.spec, InspectCommand.spec, PingCommand.spec]
+    subcommands: [WorkerCommand.spec, AgentCommand.spec, ConversationCommand.spec, SettingsCommand.spec, WatchCommand.spec,
+                  InspectCommand.spec, PingCommand.spec]
 )
 
 exit(CommandLineTool.main(root, version: SwitchboardInfo.version))

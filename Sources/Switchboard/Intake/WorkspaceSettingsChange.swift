@@ -8,6 +8,16 @@ public enum RoutingMode: String, Sendable, CaseIterable {
     case leastLoaded = "least_loaded"
 }
 
+/// What a workspace gets for a setting it never set (the routing scripts use the same).
+public enum WorkspaceSettingsDefaults {
+    public static let routing = RoutingMode.roundRobin
+    public static let busyFallback = false
+    public static let defaultCapacity = 3
+    public static let aiChat = false
+    /// The setting names, as intake fields and hash fields.
+    public static let names = ["routing", "busy_fallback", "default_capacity", "ai_chat"]
+}
+
 /// The settings a `workspace.settings` entry changes; `nil` leaves a setting as it is.
 public struct WorkspaceSettingsChange: Sendable, Equatable {
     public var routing: RoutingMode?

@@ -50,6 +50,16 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public var events: String { base + "events" }
     /// Pub/Sub channel: status broadcasts.
     public var statusChannel: String { base + "status" }
+    /// Hash: routing settings (`routing`, `busy_fallback`, `default_capacity`, `ai_chat`).
+    public var settings: String { base + "settings" }
+    /// Sorted set: the conversations waiting for a team's agents (`nil`: the general queue).
+    public func queue(team: Identifier?) -> String { base + "queue" + (team.map { ":" + $0.rawValue } ?? "") }
+    /// Sorted set: Online agents with room, serving a team (`nil`: the general queue).
+    public func pool(team: Identifier?) -> String { base + "pool" + (team.map { ":" + $0.rawValue } ?? "") }
+    /// Hash: a conversation's state, team, priority, agent and times.
+    public func conversation(_ id: Identifier) -> String { base + "conversation:" + id.rawValue }
+    /// Set: an agent's open conversations.
+    public func agentConversations(_ id: Identifier) -> String { base + "agent:" + id.rawValue + ":conversations" }
     /// Hash: an agent's status and profile.
     public func agent(_ id: Identifier) -> String { base + "agent:" + id.rawValue }
     /// Hash: an agent's live sessions, session → expiry (ms since 1970).

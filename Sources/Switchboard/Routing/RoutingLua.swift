@@ -20,8 +20,8 @@ enum RoutingLua {
     local function settings()
       if not SETTINGS then
         local v = redis.call('HMGET', P .. 'settings', 'routing', 'busy_fallback', 'default_capacity', 'ai_chat')
-        SETTINGS = {routing = v[1] or 'round_robin', busy_fallback = v[2] == 'true',
-          default_capacity = tonumber(v[3] or '3'), ai_chat = v[4] == 'true'}
+        SETTINGS = {routing = v[1] or '\#(WorkspaceSettingsDefaults.routing.rawValue)', busy_fallback = v[2] == 'true',
+          default_capacity = tonumber(v[3] or '\#(WorkspaceSettingsDefaults.defaultCapacity)'), ai_chat = v[4] == 'true'}
       end
       return SETTINGS
     end
