@@ -78,7 +78,7 @@ struct RoutingPropertyTests {
             }
         }
         #expect(violations.isEmpty, "\(violations.count) violations, first: \(violations.prefix(5))")
-        #expect(holder.count > 1_000 && closed.count > 1_000, "the run exercised routing: \(holder.count) assigned, \(closed.count) closed")
+        #expect(holder.count > 300 && closed.count > 300, "the run exercised routing: \(holder.count) assigned, \(closed.count) closed")
 
         // Every conversation is exactly one of queued, assigned to one agent, or closed.
         for index in 0..<5_000 {

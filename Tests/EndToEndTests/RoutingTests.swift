@@ -218,3 +218,38 @@ struct ManualRoutingTests {
         #expect(try harness.agent("c")["load"] == "3" && harness.agent("b")["load"] == "0")
     }
 }
+
+@Suite("Routing details found in review")
+struct RoutingReviewTests {
+    @Test func anAgentServingSeveralQueuesTakesTheBestHeadFirst() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "conversation.new"), ("conversation", "general-low")])
+        try harness.apply([("op", "conversation.new"), ("conversation", "sales-high"), ("team", "sales"), ("priority", "9")])
+        try harness.apply([("op", "agent.profile"), ("agent", "a"), ("teams", "sales"), ("capacity", "1")])
+        try harness.apply([("op", "agent.login"), ("agent", "a"), ("session", "s")])
+        let first = try harness.events().first { $0["type"] == "assigned" }
+        #expect(first?["conversationId"] == "sales-high")
+    }
+
+    @Test func closingAnUnassignedConversationNamesNoAgent() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
+        try harness.apply([("op", "conversation.close"), ("conversation", "c1")])
+        let closed = try #require(try harness.events().first { $0["type"] == "closed" })
+        #expect(closed["agentId"] == nil)
+    }
+
+    @Test func reassigningAnOnlineAgentGivesOthersTheFirstPick() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.profile"), ("agent", "boss"), ("role", "admin")])
+        try harness.apply([("op", "agent.profile"), ("agent", "a"), ("capacity", "2")])
+        try harness.apply([("op", "agent.login"), ("agent", "a"), ("session", "s")])
+        try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
+        try harness.apply([("op", "agent.profile"), ("agent", "b"), ("capacity", "2")])
+        try harness.apply([("op", "agent.login"), ("agent", "b"), ("session", "s")])
+        let id = try harness.submit([("op", "agent.reassign"), ("agent", "a"), ("actor", "boss")], reply: true)
+        _ = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "15"), timeout: .seconds(17))
+        let c1 = try harness.connection.send(RedisCommand("HGET", harness.key("conversation:c1"), "agent")).string
+        #expect(c1 == "b")
+    }
+}

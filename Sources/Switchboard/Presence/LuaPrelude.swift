@@ -58,7 +58,7 @@ enum LuaPrelude {
       local flat = {}
       for _, name in ipairs(order) do
         local value = fields[name]
-        if value ~= nil and value ~= cjson.null and value ~= '' then
+        if value ~= nil and value ~= false and value ~= cjson.null and value ~= '' then
           flat[#flat + 1] = name
           flat[#flat + 1] = tostring(value)
         end

@@ -43,7 +43,7 @@ enum ConversationCloseScript {
     redis.call('HSET', ckey, 'state', 'closed', 'closed_at', NOW, 'entry', ENTRY)
     -- Kept a day, so a conversation.new that this close overtook stays closed.
     redis.call('PEXPIRE', ckey, 86400000)
-    emit('closed', {conversationId = conversation, agentId = c[3], team = team},
+    emit('closed', {conversationId = conversation, agentId = c[3] or nil, team = team},
       {'type', 'conversationId', 'agentId', 'team', 'timestamp', 'version', 'entry'})
     if c[1] == 'assigned' and c[3] then
       redis.call('SREM', P .. 'agent:' .. c[3] .. ':conversations', conversation)
@@ -75,8 +75,9 @@ enum SettingsUpdateScript {
     -- The mode, the default capacity or the fallback may have changed: re-place every agent,
     -- then let every queue move.
     for _, agent in ipairs(redis.call('SMEMBERS', P .. 'agents')) do sync_pools(agent, routing_view(agent), nil) end
-    drain('')
-    for _, team in ipairs(redis.call('SMEMBERS', P .. 'teams')) do drain(':' .. team) end
+    local all = {''}
+    for _, team in ipairs(redis.call('SMEMBERS', P .. 'teams')) do all[#all + 1] = ':' .. team end
+    drain_queues(all)
     local event, order = {}, {'type'}
     for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1]; order[#order + 1] = fields[i] end
     for _, name in ipairs({'timestamp', 'version', 'entry'}) do order[#order + 1] = name end
@@ -142,7 +143,7 @@ enum ConversationTransferScript {
     if c[1] == 'assigned' then release(conversation, c[2]) end
     redis.call('HSET', ckey, 'team', team, 'entry', ENTRY)
     redis.call('SADD', P .. 'teams', team)
-    emit('transferred', {conversationId = conversation, team = team, previousTeam = old, agentId = c[2], actor = actor},
+    emit('transferred', {conversationId = conversation, team = team, previousTeam = old, agentId = c[2] or nil, actor = actor},
       {'type', 'conversationId', 'team', 'previousTeam', 'agentId', 'actor', 'timestamp', 'version', 'entry'})
     drain(requeue(conversation))
     if c[1] == 'assigned' then reroute_agent(c[2], nil) end
@@ -161,6 +162,9 @@ enum AgentReassignScript {
     local fields = {agentId = agent, actor = actor}
     local why = refuse_unless_supervisor(actor, 'reassign conversations')
     if why then return reject('agent.reassign', why, fields) end
+    -- A redelivered reassign must not move conversations the agent got since.
+    if not newer(ENTRY, redis.call('HGET', P .. 'agent:' .. agent, 'reassign_entry')) then return outcome('stale') end
+    redis.call('HSET', P .. 'agent:' .. agent, 'reassign_entry', ENTRY)
     local open = redis.call('SMEMBERS', P .. 'agent:' .. agent .. ':conversations')
     if #open == 0 then return outcome('applied') end
     -- Their original order: the order they were queued in.
@@ -178,14 +182,21 @@ enum AgentReassignScript {
           to, math.max(0, capacity - a.load), #order), fields)
       end
     end
-    local queues = {}
+    -- Others get the first pick: the agent leaves its pools until the queues have drained.
+    local source = routing_view(agent)
+    for _, s in ipairs(suffixes(source.teams)) do
+      redis.call('ZREM', P .. 'pool' .. s, agent)
+      redis.call('ZREM', P .. 'busy' .. s, agent)
+    end
+    local queues, list = {}, {}
     for _, item in ipairs(order) do
       release(item.id, agent)
       emit('reassigned', {conversationId = item.id, agentId = agent, to = to, actor = actor},
         {'type', 'conversationId', 'agentId', 'to', 'actor', 'timestamp', 'version', 'entry'})
       if to ~= '' then assign(item.id, to, 'reassigned', actor) else queues[requeue(item.id)] = true end
     end
-    for suffix in pairs(queues) do drain(suffix) end
+    for suffix in pairs(queues) do list[#list + 1] = suffix end
+    drain_queues(list)
     reroute_agent(agent, nil)
     return outcome('applied')
     """#)

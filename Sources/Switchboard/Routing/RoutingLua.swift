@@ -95,17 +95,32 @@ enum RoutingLua {
       redis.call('PUBLISH', P .. 'assignments', cjson.encode(event))
     end
 
-    -- Assigns queued conversations while an agent has room: the queue drains by itself.
-    local function drain(suffix)
+    -- The agent that would take the head of a queue now, or nil.
+    local function candidate(suffix)
+      local pick = redis.call('ZRANGE', P .. 'pool' .. suffix, 0, 0)
+      if #pick == 0 and settings().busy_fallback then pick = redis.call('ZRANGE', P .. 'busy' .. suffix, 0, 0) end
+      return pick[1]
+    end
+
+    -- Assigns queued conversations while agents have room: the queues drain by themselves.
+    -- Across several queues the best head goes first (priority, then arrival: queue scores
+    -- are comparable because arrival numbers are per workspace).
+    local function drain_queues(list)
       while true do
-        local head = redis.call('ZRANGE', P .. 'queue' .. suffix, 0, 0)
-        if #head == 0 then return end
-        local pick = redis.call('ZRANGE', P .. 'pool' .. suffix, 0, 0)
-        if #pick == 0 and settings().busy_fallback then pick = redis.call('ZRANGE', P .. 'busy' .. suffix, 0, 0) end
-        if #pick == 0 then return end
-        assign(head[1], pick[1], 'routed', nil)
+        local best, best_score, best_agent
+        for _, suffix in ipairs(list) do
+          local head = redis.call('ZRANGE', P .. 'queue' .. suffix, 0, 0, 'WITHSCORES')
+          if #head > 0 and (not best or tonumber(head[2]) < best_score) then
+            local agent = candidate(suffix)
+            if agent then best, best_score, best_agent = head[1], tonumber(head[2]), agent end
+          end
+        end
+        if not best then return end
+        assign(best, best_agent, 'routed', nil)
       end
     end
+
+    local function drain(suffix) drain_queues({suffix}) end
 
     -- Takes a conversation off its agent: the agent's load drops and its pools are updated
     -- (the caller drains afterwards with reroute_agent).
@@ -141,9 +156,7 @@ enum RoutingLua {
     -- After an agent's state or load changed: pools first, then the queues it may serve.
     local function reroute_agent(agent, old_teams)
       local a = routing_view(agent)
-      if sync_pools(agent, a, old_teams) then
-        for _, s in ipairs(suffixes(a.teams)) do drain(s) end
-      end
+      if sync_pools(agent, a, old_teams) then drain_queues(suffixes(a.teams)) end
     end
 
     """#
