@@ -29,7 +29,7 @@ let package = Package(
             dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging"],
             swiftSettings: strictSettings
         ),
-        .executableTarget(name: "SwitchboardBench", dependencies: ["Redis", "ChildProcess"], swiftSettings: strictSettings),
+        .executableTarget(name: "SwitchboardBench", dependencies: ["Redis", "Switchboard", "ChildProcess"], swiftSettings: strictSettings),
         .target(
             name: "TestSupport",
             dependencies: ["Redis", "ChildProcess"],

@@ -36,8 +36,10 @@ final class BenchmarkRedis {
         let output = try Shell.run("redis-benchmark", ["-s", socketPath, "-n", String(requests), "--csv"] + arguments)
         // CSV: "test","rps",... one line per test after the header.
         for line in output.split(separator: "\n").dropFirst() {
+            // The test name may itself hold commas (a script's JSON argument): rps is the
+            // seventh field from the end.
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            if fields.count > 1, let rps = Double(fields[1]) { return rps }
+            if fields.count >= 8, let rps = Double(fields[fields.count - 7]) { return rps }
         }
         throw BenchmarkError("could not read redis-benchmark's output:\n\(output)")
     }

@@ -23,6 +23,8 @@ do {
     defer { redis.stop() }
     var rows: [BenchmarkRow] = []
     rows += try ClientScenario.run(redis: redis, requests: requests)
+    rows += try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
+                                             agents: 10_000)
     print(BenchmarkRow.header)
     rows.forEach { print($0.markdown) }
     if let path = option("--json") {

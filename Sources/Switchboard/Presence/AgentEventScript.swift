@@ -3,7 +3,8 @@
 import Foundation
 import Redis
 
-enum AgentEventScript {
+/// The script that applies every `agent.*` entry.
+public enum AgentEventScript {
     static let script = WorkspaceScriptCall.script("agent_event", AgentStateMachine.source + #"""
     local agent, window, max_log = ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7])
     local event = cjson.decode(ARGV[5])
@@ -32,6 +33,15 @@ enum AgentEventScript {
     if event.k == 'open' then return outcome('applied', {earliest = earliest_expiry()}) end
     return outcome('applied')
     """#)
+
+    /// A direct `EVALSHA` of this script with entry id `*` (ordered as written now), as
+    /// arguments for `redis-benchmark`: what one in-order agent entry costs Redis.
+    public static func directCallArguments(keys: WorkspaceKeys, agent: String, eventJSON: String) -> [String] {
+        ["EVALSHA", script.sha1, "1", keys.meta, keys.workspace.rawValue, "*", "100000", agent, eventJSON, "60000", "64"]
+    }
+
+    /// The script's source, for loading before direct calls.
+    public static var source: String { script.source }
 
     /// The event JSON the state machine steps on, for one `agent.*` command.
     static func event(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> [String: Any] {
