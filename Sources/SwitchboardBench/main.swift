@@ -5,7 +5,9 @@ import Redis
 let arguments = CommandLine.arguments.dropFirst()
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    USAGE: switchboard-bench [--requests N] [--json PATH]
+    USAGE: switchboard-bench [--requests N] [--status-entries N] [--latency-seconds N]
+                             [--conversations N] [--team-sizes 1000,10000,100000]
+                             [--memory-agents N] [--json PATH]
 
     Starts a private redis-server, runs each scenario next to the matching redis-benchmark
     baseline in the same run, and prints a Markdown table (and JSON with --json).
@@ -25,6 +27,10 @@ do {
     rows += try ClientScenario.run(redis: redis, requests: requests)
     rows += try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
                                              agents: 10_000)
+    rows += try StatusLatencyScenario.run(redis: redis, seconds: option("--latency-seconds").flatMap(Int.init) ?? 10)
+    rows += try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
+                                    teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) })
+    rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000)
     print(BenchmarkRow.header)
     rows.forEach { print($0.markdown) }
     if let path = option("--json") {

@@ -1,0 +1,47 @@
+// Scenario 6: Redis memory per agent (profile, one session, status), and worker RSS idle
+// and under load.
+import Foundation
+import Redis
+
+enum MemoryScenario {
+    static func run(redis: BenchmarkRedis, agents: Int) throws -> [BenchmarkRow] {
+        let connection = RedisConnection(configuration: redis.configuration(name: "bench-memory"))
+        try connection.send(RedisCommand("FLUSHALL"))
+        let fleet = WorkerFleet(redis: redis, prefix: "mem")
+        try fleet.start(1)
+        defer { fleet.stop() }
+        // Idle means started and past its first read: one entry through it first.
+        try fleet.submit([["op", "agent.status", "workspace", "warmup", "agent", "w", "status", "offline"]], on: connection)
+        try fleet.settle(on: connection)
+        let idle = rss(fleet.pids[0])
+        let before = try usedMemory(connection)
+        var entries: [[String]] = []
+        for index in 0..<agents {
+            entries.append(["op", "agent.profile", "workspace", "bench", "agent", "a\(index)", "capacity", "3", "teams", "sales"])
+            entries.append(["op", "agent.login", "workspace", "bench", "agent", "a\(index)", "session", "s"])
+            entries.append(["op", "agent.status", "workspace", "bench", "agent", "a\(index)", "status", "away"])
+        }
+        try fleet.submit(entries, on: connection)
+        try fleet.settle(on: connection)
+        let loaded = rss(fleet.pids[0])
+        let perAgent = Double(try usedMemory(connection) - before) / Double(agents)
+        return [
+            BenchmarkRow(scenario: "memory", name: "Redis memory per agent (\(agents) agents: profile, session, status)", unit: "bytes",
+                         value: perAgent, baseline: nil, goalRatio: nil, goalMaximum: 300),
+            BenchmarkRow(scenario: "memory", name: "worker RSS idle", unit: "MB", value: idle, baseline: nil, goalRatio: nil, goalMaximum: 30),
+            BenchmarkRow(scenario: "memory", name: "worker RSS after \(entries.count) entries", unit: "MB", value: loaded, baseline: nil, goalRatio: nil, goalMaximum: 30),
+        ]
+    }
+
+    static func usedMemory(_ connection: RedisConnection) throws -> Int {
+        Int(try connection.info("memory")["used_memory"] ?? "0") ?? 0
+    }
+
+    /// Resident set size of a process in MB, from /proc.
+    static func rss(_ pid: pid_t) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kilobytes / 1024
+    }
+}

@@ -1,0 +1,44 @@
+// Scenario 4: a backlog of conversations drained into 1,000 / 10,000 / 100,000 Online
+// agents, in both routing modes: assignments per second, and the slowdown with team size.
+import Foundation
+import Redis
+
+enum RoutingScenario {
+    static func run(redis: BenchmarkRedis, conversations: Int, teamSizes: [Int]) throws -> [BenchmarkRow] {
+        var rows: [BenchmarkRow] = []
+        let connection = RedisConnection(configuration: redis.configuration(name: "bench-routing"))
+        for mode in ["round_robin", "least_loaded"] {
+            var rates: [Double] = []
+            for agents in teamSizes {
+                let fleet = WorkerFleet(redis: redis, prefix: "rt-\(mode)-\(agents)")
+                try fleet.start(1)
+                var setup: [[String]] = [["op", "workspace.settings", "workspace", "bench", "routing", mode]]
+                let capacity = String(max(1, conversations / agents + 1))
+                for index in 0..<agents {
+                    setup.append(["op", "agent.profile", "workspace", "bench", "agent", "a\(index)", "capacity", capacity])
+                    setup.append(["op", "agent.login", "workspace", "bench", "agent", "a\(index)", "session", "s"])
+                }
+                try fleet.submit(setup, on: connection)
+                try fleet.settle(on: connection)
+                fleet.stop()
+                try fleet.submit((0..<conversations).map { ["op", "conversation.new", "workspace", "bench", "conversation", "c\($0)"] }, on: connection)
+                let clock = ContinuousClock()
+                let started = clock.now
+                try fleet.start(1)
+                try fleet.settle(on: connection)
+                let rate = Double(conversations) / (clock.now - started).seconds
+                fleet.stop()
+                rates.append(rate)
+                rows.append(BenchmarkRow(scenario: "routing", name: "\(mode), \(agents) agents, 1 worker", unit: "assignments/s",
+                                         value: rate, baseline: nil, goalRatio: nil, goalMinimum: 20_000))
+                // Free the memory for the next size.
+                try connection.send(RedisCommand("FLUSHALL"))
+            }
+            if let first = rates.first, let last = rates.last {
+                rows.append(BenchmarkRow(scenario: "routing", name: "\(mode): slowdown \(teamSizes.first!) → \(teamSizes.last!) agents", unit: "×",
+                                         value: first / last, baseline: nil, goalRatio: nil, goalMaximum: 1.5))
+            }
+        }
+        return rows
+    }
+}
