@@ -7,7 +7,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
     print("""
     USAGE: switchboard-bench [--requests N] [--status-entries N] [--latency-seconds N]
                              [--conversations N] [--team-sizes 1000,10000,100000]
-                             [--memory-agents N] [--json PATH]
+                             [--subscribers N] [--memory-agents N] [--json PATH]
 
     Starts a private redis-server, runs each scenario next to the matching redis-benchmark
     baseline in the same run, and prints a Markdown table (and JSON with --json).
@@ -28,6 +28,7 @@ do {
     rows += try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
                                              agents: 10_000)
     rows += try StatusLatencyScenario.run(redis: redis, seconds: option("--latency-seconds").flatMap(Int.init) ?? 10)
+    rows += try FanOutScenario.run(redis: redis, subscribers: option("--subscribers").flatMap(Int.init) ?? 1_000, changes: 20)
     rows += try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
                                     teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) })
     rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000)
