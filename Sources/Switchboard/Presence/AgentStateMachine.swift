@@ -189,7 +189,7 @@ enum AgentStateMachine {
       local keys = {}
       for k in pairs(log) do keys[#keys + 1] = k end
       table.sort(keys, event_before)
-      if base == nil then base = cjson.encode(before) end
+      if base == nil then base = cjson.encode(copy_state(before)) end
 
       local encoded = cjson.encode(event)
       local after
