@@ -9,7 +9,7 @@ import Switchboard
 enum WorkerCommand {
     static let spec = CommandSpec(
         name: "worker",
-        abstract: "Run a worker: apply intake entries, broadcast statuses, expire sessions.",
+        abstract: "Run a worker: apply intake entries (presence and routing), broadcast them, expire sessions.",
         discussion: """
         Run as many workers as you like against one Redis; they share the work through the
         consumer group 'switchboard' on the intake stream. SIGTERM or SIGINT stops a worker
