@@ -183,11 +183,3 @@ extension timeval {
         self.init(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
     }
 }
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    var wholeMilliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-}

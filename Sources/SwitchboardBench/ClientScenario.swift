@@ -37,6 +37,6 @@ enum ClientScenario {
     }
 
     static func rate(_ count: Int, _ elapsed: Duration) -> Double {
-        Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        Double(count) / elapsed.fractionalSeconds
     }
 }

@@ -16,10 +16,7 @@ enum FanOutScenario {
                 switch event {
                 case .ready: ready.signal()
                 case .message(let message):
-                    guard let range = message.text.range(of: "\"message\":\"t"),
-                          let sent = UInt64(message.text[range.upperBound...].prefix { $0.isNumber }) else { return }
-                    let latency = Double(monotonicNanoseconds() - sent) / 1e6
-                    samples.withLock { $0.append(latency) }
+                    if let latency = millisecondsSinceSent(message) { samples.withLock { $0.append(latency) } }
                 default: break
                 }
             }

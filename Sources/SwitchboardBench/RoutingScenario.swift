@@ -26,7 +26,7 @@ enum RoutingScenario {
                 let started = clock.now
                 try fleet.start(1)
                 try fleet.settle(on: connection)
-                let rate = Double(conversations) / (clock.now - started).seconds
+                let rate = Double(conversations) / (clock.now - started).fractionalSeconds
                 fleet.stop()
                 rates.append(rate)
                 rows.append(BenchmarkRow(scenario: "routing", name: "\(mode), \(agents) agents, 1 worker", unit: "assignments/s",

@@ -15,11 +15,7 @@ enum StatusLatencyScenario {
             switch event {
             case .ready: ready.signal()
             case .message(let message):
-                // The message carries the monotonic time of its XADD.
-                guard let range = message.text.range(of: "\"message\":\"t"),
-                      let sent = UInt64(message.text[range.upperBound...].prefix { $0.isNumber }) else { return }
-                let latency = Double(monotonicNanoseconds() - sent) / 1e6
-                samples.withLock { $0.append(latency) }
+                if let latency = millisecondsSinceSent(message) { samples.withLock { $0.append(latency) } }
             default: break
             }
         }
@@ -50,6 +46,14 @@ enum StatusLatencyScenario {
             BenchmarkRow(scenario: "latency", name: "XADD → broadcast max", unit: "ms", value: sorted.last!, baseline: nil, goalRatio: nil),
         ]
     }
+}
+
+/// How long ago a broadcast's status change was written, from the monotonic time the
+/// benchmark put in its message (`t<nanoseconds>`); nil for other messages.
+func millisecondsSinceSent(_ message: RedisPubSubMessage) -> Double? {
+    guard let range = message.text.range(of: "\"message\":\"t"),
+          let sent = UInt64(message.text[range.upperBound...].prefix { $0.isNumber }) else { return nil }
+    return Double(monotonicNanoseconds() - sent) / 1e6
 }
 
 func monotonicNanoseconds() -> UInt64 {

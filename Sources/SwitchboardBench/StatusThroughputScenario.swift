@@ -23,7 +23,7 @@ enum StatusThroughputScenario {
             let started = clock.now
             try fleet.start(workers)
             try fleet.settle(on: connection)
-            rates.append(Double(count) / (clock.now - started).seconds)
+            rates.append(Double(count) / (clock.now - started).fractionalSeconds)
             fleet.stop()
         }
         let limit = try redisSideLimit(redis: redis, connection: connection, requests: count, agents: agents)

@@ -58,8 +58,3 @@ final class WorkerFleet {
         }
     }
 }
-
-/// Seconds in a Duration, as a Double.
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

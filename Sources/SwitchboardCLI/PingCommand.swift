@@ -13,8 +13,7 @@ enum PingCommand {
         let connection = RedisConnection(configuration: configuration)
         let roundTrip = try connection.ping()
         let version = try connection.serverVersion()
-        let micros = Double(roundTrip.components.attoseconds) / 1e12 + Double(roundTrip.components.seconds) * 1e6
-        print("PONG from Redis \(version) at \(configuration) in \(String(format: "%.3f", micros / 1000)) ms")
+        print("PONG from Redis \(version) at \(configuration) in \(String(format: "%.3f", roundTrip.fractionalSeconds * 1000)) ms")
         return 0
     }
 }

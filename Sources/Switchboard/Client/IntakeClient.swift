@@ -34,8 +34,7 @@ public struct IntakeClient {
     /// (`{"entry": …, "outcome": "applied" | "stale" | "rejected", …}`).
     /// - Returns: The JSON, or `nil` if no worker answered within `timeout`.
     public func outcome(of entryID: String, timeout: Duration) throws -> String? {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        let reply = try connection.send(RedisCommand("BLPOP", keys.reply(entryID: entryID), String(seconds)),
+        let reply = try connection.send(RedisCommand("BLPOP", keys.reply(entryID: entryID), String(timeout.fractionalSeconds)),
                                         timeout: timeout + .seconds(2))
         return reply.array?.last?.string
     }

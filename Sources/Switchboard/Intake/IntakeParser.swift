@@ -84,16 +84,17 @@ public enum IntakeParser {
                                   actor: try identifier("actor", in: fields)!, overCapacity: try overCapacity(fields))
         case .settings:
             let change = try parseSettingsChange(fields)
-            if change.isEmpty {
-                throw IntakeRejection(
-                    "The workspace.settings entry sets nothing; expected at least one of "
-                        + IntakeDisplay.list(IntakeOperation.settingsFields, conjunction: "or") + "."
-                )
-            }
+            if change.isEmpty { throw setsNothing("workspace.settings", "nothing", IntakeOperation.settingsFields) }
             return .updateSettings(change)
         default:
             return try parseAgentCommand(operation, fields)
         }
+    }
+
+    /// "The agent.profile entry sets no profile field; expected at least one of … or …."
+    private static func setsNothing(_ op: String, _ what: String, _ fields: [String]) -> IntakeRejection {
+        IntakeRejection("The \(op) entry sets \(what); expected at least one of "
+                            + IntakeDisplay.list(fields, conjunction: "or") + ".")
     }
 
     private static func overCapacity(_ fields: IntakeFields) throws(IntakeRejection) -> Bool {
@@ -140,12 +141,7 @@ public enum IntakeParser {
             return .setStatus(agent: agent, status: status, message: message, actor: actor)
         case .profile:
             let change = try parseProfileChange(fields)
-            if change.isEmpty {
-                throw IntakeRejection(
-                    "The agent.profile entry sets no profile field; expected at least one of "
-                        + IntakeDisplay.list(IntakeOperation.profileFields, conjunction: "or") + "."
-                )
-            }
+            if change.isEmpty { throw setsNothing("agent.profile", "no profile field", IntakeOperation.profileFields) }
             return .updateProfile(agent: agent, change: change)
         case .conversationNew, .conversationClose, .settings, .conversationAssign, .conversationTransfer, .reassign:
             preconditionFailure("handled by parseCommand")

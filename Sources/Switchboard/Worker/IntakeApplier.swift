@@ -28,9 +28,8 @@ struct IntakeApplier {
             return AgentReassignScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap, agent: agent, to: to,
                                             actor: actor, overCapacity: overCapacity)
         case .login, .heartbeat, .logout, .setStatus, .updateProfile:
-            let ttl = Int(sessionTTL.components.seconds) * 1000 + Int(sessionTTL.components.attoseconds / 1_000_000_000_000_000)
             return AgentEventScript.call(keys: workspace, entryID: entryID, eventsCap: eventsCap,
-                                         command: entry.command, sessionTTLMilliseconds: ttl, replay: replay)
+                                         command: entry.command, sessionTTLMilliseconds: sessionTTL.wholeMilliseconds, replay: replay)
         }
     }
 }

@@ -35,8 +35,7 @@ final class IntakeConsumer {
 
     /// Reads one batch (waiting up to `readBlock`), handles it, and returns how many entries it held.
     func runOnce(on connection: RedisConnection) throws -> Int {
-        let blockMilliseconds = Int(configuration.readBlock.components.seconds) * 1000
-            + Int(configuration.readBlock.components.attoseconds / 1_000_000_000_000_000)
+        let blockMilliseconds = configuration.readBlock.wholeMilliseconds
         let read = RedisCommand("XREADGROUP", "GROUP", keys.consumerGroup, configuration.name, "COUNT", configuration.batchSize,
                                 "BLOCK", blockMilliseconds, "STREAMS", keys.intake, recovering ? "0" : ">")
         let reply = try connection.sendReturningErrors(read, timeout: configuration.readBlock + configuration.redis.commandTimeout)

@@ -27,7 +27,7 @@ struct SessionSweeper {
     /// between claiming a workspace and re-scheduling it, would otherwise leave sessions
     /// that nobody expires. One worker per interval does it (a lease key decides which).
     func safetySweep(on connection: RedisConnection, interval: Duration) throws -> Int {
-        let lease = RedisCommand("SET", keys.safetySweepLease, configuration.name, "NX", "PX", Self.milliseconds(interval))
+        let lease = RedisCommand("SET", keys.safetySweepLease, configuration.name, "NX", "PX", max(1, interval.wholeMilliseconds))
         guard try connection.send(lease) == .status("OK") else { return 0 }
         var cursor = "0"
         var scheduled = 0
@@ -46,10 +46,6 @@ struct SessionSweeper {
             scheduled += try connection.pipeline(commands).count
         } while cursor != "0"
         return scheduled
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        max(1, Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000))
     }
 
     /// Runs one sweep; returns the number of sessions expired.
