@@ -61,16 +61,24 @@ stop_private_redis() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 }
 
-# The end-to-end tests drive Switchboard from Python too (redis-py), as integrators do.
+# The end-to-end tests drive Switchboard from Python too (redis-py), as integrators do, parse
+# /metrics with the Prometheus client's own parser, and validate the deploy files
+# (PyYAML, jsonschema against the official Compose schema).
+PYTHON_TEST_MODULES=(redis prometheus_client yaml jsonschema)
+PYTHON_TEST_PACKAGES=(redis prometheus_client PyYAML jsonschema)
 ensure_python_redis() {
   command -v python3 >/dev/null 2>&1 || { apt_install python3; }
-  python3 -c 'import redis' 2>/dev/null && return 0
-  echo "switchboard: installing redis-py for the cross-language tests" >&2
+  local module missing=0
+  for module in "${PYTHON_TEST_MODULES[@]}"; do
+    python3 -c "import $module" 2>/dev/null || missing=1
+  done
+  [ "$missing" -eq 0 ] && return 0
+  echo "switchboard: installing ${PYTHON_TEST_PACKAGES[*]} for the cross-language tests" >&2
   if python3 -m pip --version >/dev/null 2>&1; then
-    python3 -m pip install --quiet --disable-pip-version-check redis 2>/dev/null \
-      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages redis
+    python3 -m pip install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}" 2>/dev/null \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PYTHON_TEST_PACKAGES[@]}"
   else
-    apt_install python3-redis
+    apt_install python3-redis python3-prometheus-client python3-yaml python3-jsonschema
   fi
 }
 
