@@ -8,6 +8,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
     USAGE: switchboard-bench [--requests N] [--status-entries N] [--latency-seconds N]
                              [--conversations N] [--team-sizes 1000,10000,100000]
                              [--subscribers N] [--memory-agents N] [--json PATH]
+                             [--only client,status,latency,fanout,routing,memory]
 
     Starts a private redis-server, runs each scenario next to the matching redis-benchmark
     baseline in the same run, and prints a Markdown table (and JSON with --json).
@@ -19,19 +20,21 @@ func option(_ name: String) -> String? {
     return arguments[arguments.index(after: index)]
 }
 let requests = option("--requests").flatMap(Int.init) ?? 100_000
+/// Scenarios to run (all by default): for profiling one of them.
+let selected = Set((option("--only") ?? "client,status,latency,fanout,routing,memory").split(separator: ",").map(String.init))
 
 do {
     let redis = try BenchmarkRedis()
     defer { redis.stop() }
     var rows: [BenchmarkRow] = []
-    rows += try ClientScenario.run(redis: redis, requests: requests)
-    rows += try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
-                                             agents: 10_000)
-    rows += try StatusLatencyScenario.run(redis: redis, seconds: option("--latency-seconds").flatMap(Int.init) ?? 10)
-    rows += try FanOutScenario.run(redis: redis, subscribers: option("--subscribers").flatMap(Int.init) ?? 1_000, changes: 20)
-    rows += try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
-                                    teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) })
-    rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000)
+    if selected.contains("client") { rows += try ClientScenario.run(redis: redis, requests: requests) }
+    if selected.contains("status") { rows += try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
+                                             agents: 10_000) }
+    if selected.contains("latency") { rows += try StatusLatencyScenario.run(redis: redis, seconds: option("--latency-seconds").flatMap(Int.init) ?? 10) }
+    if selected.contains("fanout") { rows += try FanOutScenario.run(redis: redis, subscribers: option("--subscribers").flatMap(Int.init) ?? 1_000, changes: 20) }
+    if selected.contains("routing") { rows += try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
+                                    teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }) }
+    if selected.contains("memory") { rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000) }
     print(BenchmarkRow.header)
     rows.forEach { print($0.markdown) }
     if let path = option("--json") {

@@ -13,8 +13,18 @@ enum ConversationNewScript {
     local score = -priority * 1099511627776 + arrival
     redis.call('HSET', ckey, 'state', 'queued', 'team', team, 'priority', priority, 'queue_score', score,
       'created_at', NOW, 'entry', ENTRY)
-    redis.call('ZADD', P .. 'queue' .. suffix, score, conversation)
     if team ~= '' then redis.call('SADD', P .. 'teams', team) end
+    -- Nobody waits in this queue and an agent has room: straight to the agent, without a
+    -- queued step (the busiest path, so the fewest writes). A waiting queue means no agent
+    -- had room, as queues drain whenever room appears.
+    if redis.call('ZCARD', P .. 'queue' .. suffix) == 0 then
+      local agent = candidate(suffix)
+      if agent then
+        assign(conversation, agent, 'routed', nil, team, false)
+        return outcome('applied')
+      end
+    end
+    redis.call('ZADD', P .. 'queue' .. suffix, score, conversation)
     emit('queued', {conversationId = conversation, team = team, priority = priority},
       {'type', 'conversationId', 'team', 'priority', 'timestamp', 'version', 'entry'})
     drain(suffix)

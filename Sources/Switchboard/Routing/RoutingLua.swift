@@ -79,17 +79,32 @@ enum RoutingLua {
 
     local ASSIGNED_ORDER = {'type', 'conversationId', 'agentId', 'team', 'agentStatus', 'reason', 'actor', 'timestamp', 'version', 'entry'}
 
+    -- After only the agent's load changed (status, teams and session as they were): its
+    -- score moves, or it leaves the pools it just filled. Fewer writes than sync_pools on
+    -- the busiest path.
+    local function sync_load(agent, a)
+      local kind = (a.status == 'online' and 'pool') or (a.status == 'busy' and 'busy') or nil
+      if not kind then return end
+      local full, score = routing_place(a) ~= kind, routing_score(a)
+      for _, s in ipairs(suffixes(a.teams)) do
+        if full then redis.call('ZREM', P .. kind .. s, agent) else redis.call('ZADD', P .. kind .. s, score, agent) end
+      end
+    end
+
     -- Gives a conversation to an agent: one step, with the agent's load and pools updated.
-    local function assign(conversation, agent, reason, actor)
+    -- `team` may be passed when the caller knows it; `queued` false when the conversation
+    -- never entered its queue.
+    local function assign(conversation, agent, reason, actor, team, queued)
       local ckey = P .. 'conversation:' .. conversation
-      local team = redis.call('HGET', ckey, 'team') or ''
-      redis.call('ZREM', P .. 'queue' .. (team ~= '' and (':' .. team) or ''), conversation)
+      team = team or redis.call('HGET', ckey, 'team') or ''
+      if queued ~= false then redis.call('ZREM', P .. 'queue' .. (team ~= '' and (':' .. team) or ''), conversation) end
       redis.call('HSET', ckey, 'state', 'assigned', 'agent', agent, 'assigned_at', NOW)
       redis.call('SADD', P .. 'agent:' .. agent .. ':conversations', conversation)
-      redis.call('HINCRBY', P .. 'agent:' .. agent, 'load', 1)
-      redis.call('HSET', P .. 'agent:' .. agent, 'assigned_seq', redis.call('HINCRBY', P .. 'meta', 'assign_seq', 1))
       local a = routing_view(agent)
-      sync_pools(agent, a, nil)
+      a.load = a.load + 1
+      a.assigned_seq = redis.call('HINCRBY', P .. 'meta', 'assign_seq', 1)
+      redis.call('HSET', P .. 'agent:' .. agent, 'load', a.load, 'assigned_seq', a.assigned_seq)
+      sync_load(agent, a)
       local event = emit('assigned', {conversationId = conversation, agentId = agent, team = team,
         agentStatus = a.status, reason = reason, actor = actor}, ASSIGNED_ORDER)
       redis.call('PUBLISH', P .. 'assignments', cjson.encode(event))
@@ -107,16 +122,16 @@ enum RoutingLua {
     -- are comparable because arrival numbers are per workspace).
     local function drain_queues(list)
       while true do
-        local best, best_score, best_agent
+        local best, best_score, best_agent, best_team
         for _, suffix in ipairs(list) do
           local head = redis.call('ZRANGE', P .. 'queue' .. suffix, 0, 0, 'WITHSCORES')
           if #head > 0 and (not best or tonumber(head[2]) < best_score) then
             local agent = candidate(suffix)
-            if agent then best, best_score, best_agent = head[1], tonumber(head[2]), agent end
+            if agent then best, best_score, best_agent, best_team = head[1], tonumber(head[2]), agent, string.sub(suffix, 2) end
           end
         end
         if not best then return end
-        assign(best, best_agent, 'routed', nil)
+        assign(best, best_agent, 'routed', nil, best_team)
       end
     end
 
