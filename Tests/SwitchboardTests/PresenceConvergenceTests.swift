@@ -126,6 +126,39 @@ struct PresenceConvergenceTests {
         #expect(try connection.send(RedisCommand("HGET", schema.workspace(workspace).agent(Self.agent), "status")).string == "busy")
     }
 
+    /// The log expires one replay window after its last write, so idle agents cost no log;
+    /// once it is gone, entries at or below the newest applied one are too late.
+    @Test func theLogExpiresAfterTheWindowAndLaterArrivalsAreStale() throws {
+        let connection = try TestRedis.connection()
+        let schema = KeySchema(prefix: "exp" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        var applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+        applier.replay = ReplayLimits(windowMilliseconds: 30_000, maxEvents: 64)
+        let workspace = Identifier("w")!
+        let keys = schema.workspace(workspace)
+        func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome.Kind {
+            let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
+            let reply = try connection.evaluate(call.script, command: call.command)
+            return ScriptOutcome(reply: reply).kind
+        }
+        #expect(try apply("1000-0", .login(agent: Self.agent, session: Self.sessions[0])) == .applied)
+        #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .applied)
+        let log = keys.agent(Self.agent) + ":log"
+        let ttl = try connection.send(RedisCommand("PTTL", log)).int ?? -2
+        #expect(ttl > 0 && ttl <= 30_000, "the log expires within the window, PTTL \(ttl)")
+        // Within the window a late entry is put in order...
+        #expect(try apply("2000-0", .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil)) == .applied)
+        #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "status")).string == "busy")
+        // ...after it (the expiry, done here at once) it is acknowledged without effect.
+        try connection.send(RedisCommand("DEL", log))
+        #expect(try apply("2500-0", .setStatus(agent: Self.agent, status: .dnd, message: nil, actor: nil)) == .stale)
+        #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .stale)
+        #expect(try apply("4000-0", .setStatus(agent: Self.agent, status: .online, message: nil, actor: nil)) == .applied)
+        #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "status")).string == "online")
+        #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "last")).string == "4000-0")
+        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
+        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+    }
+
     @Test func aDuplicatedEntryChangesNothingTheSecondTime() throws {
         let connection = try TestRedis.connection()
         let schema = KeySchema(prefix: "dup" + TestRedis.uniquePrefix().dropFirst(2).dropLast())

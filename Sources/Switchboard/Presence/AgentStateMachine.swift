@@ -11,17 +11,19 @@
 // arriving after its successors were folded out of the log is acknowledged without effect.
 //
 // Keys per agent (all under the workspace's hash tag):
-//   agent:<id>           hash, the current state (docs/keys.md) plus `floor`, the newest
-//                        event id folded out of the log: anything at or below it is stale
+//   agent:<id>           hash, the current state (docs/keys.md) plus `last`, the newest
+//                        event id applied: without a log, anything at or below it is stale
 //   agent:<id>:sessions  hash, session → expiry (ms), mirrored in the workspace's
 //                        `sessions` sorted set that the sweeper reads
 //   agent:<id>:log       hash, event id → event JSON, plus `base`, the state JSON before
-//                        the oldest logged event; deleted when empty
+//                        the oldest logged event, and `floor`, the newest event id folded
+//                        out of it; deleted when empty, and expires one replay window after
+//                        its last write, so an idle agent costs no log at all
 
 enum AgentStateMachine {
     static let source = RoutingLua.source + #"""
     local STATE_FIELDS = {'status', 'message', 'since', 'status_actor', 'status_reason', 'routable',
-      'login_at', 'preferred_status', 'accept_chats_after_login', 'capacity', 'teams', 'role'}
+      'login_at', 'preferred_status', 'accept_chats_after_login', 'capacity', 'teams', 'role', 'last'}
     local PROFILE_FIELDS = {'preferred_status', 'accept_chats_after_login', 'capacity', 'teams', 'role'}
 
     -- Event keys: intake entries "ms-seq"; sweeper expiries "x<ms>", ordered before the
@@ -166,11 +168,13 @@ enum AgentStateMachine {
     end
 
     -- Whether an event was applied already (a redelivery) or arrives after its successors
-    -- were folded out of the log.
+    -- were folded out of the log (or the whole log expired: nothing to replay from).
     local function is_stale(agent, event_key)
-      local floor = redis.call('HGET', agent_key(agent), 'floor')
-      if floor and not event_before(floor, event_key) then return true end
-      return redis.call('HEXISTS', agent_key(agent) .. ':log', event_key) == 1
+      local logged = redis.call('HMGET', agent_key(agent) .. ':log', 'base', 'floor', event_key)
+      if logged[3] then return true end
+      local floor = logged[2]
+      if not logged[1] then floor = redis.call('HGET', agent_key(agent), 'last') end
+      return floor ~= false and floor ~= nil and not event_before(floor, event_key)
     end
 
     -- Applies one event to an agent, in stream order whatever the arrival order.
@@ -185,7 +189,7 @@ enum AgentStateMachine {
       local raw = redis.call('HGETALL', lkey)
       for i = 1, #raw, 2 do log[raw[i]] = raw[i + 1] end
       local base = log.base
-      log.base = nil
+      log.base, log.floor = nil, nil
       local keys = {}
       for k in pairs(log) do keys[#keys + 1] = k end
       table.sort(keys, event_before)
@@ -221,14 +225,17 @@ enum AgentStateMachine {
           if log[keys[i]] and keys[i] ~= event_key then redis.call('HDEL', lkey, keys[i]) end
           log[keys[i]] = nil
         end
-        redis.call('HSET', key, 'floor', keys[fold])
       end
       if fold == #keys then
         redis.call('DEL', lkey)
       else
         if log[event_key] then redis.call('HSET', lkey, event_key, encoded) end
-        redis.call('HSET', lkey, 'base', base)
+        if fold > 0 then redis.call('HSET', lkey, 'base', base, 'floor', keys[fold])
+        else redis.call('HSET', lkey, 'base', base) end
+        -- Untouched for a window, every event in it would be folded: let Redis do it.
+        redis.call('PEXPIRE', lkey, window)
       end
+      after.last = keys[#keys]
       store_state(agent, before, after)
       return 'applied'
     end
