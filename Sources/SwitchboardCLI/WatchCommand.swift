@@ -25,11 +25,10 @@ enum WatchCommand {
             case .resumedAfterGap: FileHandle.standardError.write(Data("reconnected; broadcasts sent meanwhile were missed (see switchboard inspect agents)\n".utf8))
             }
         }
-        let sources = onTerminationSignals { done.signal() }
+        TerminationSignals.onSignal { done.signal() }
         subscriber.start()
         done.wait()
         subscriber.stop()
-        sources.forEach { $0.cancel() }
         return 0
     }
 

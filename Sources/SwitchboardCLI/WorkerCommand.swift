@@ -40,9 +40,8 @@ enum WorkerCommand {
         configuration.safetySweepInterval = safety
         let worker = Worker(configuration: configuration, logger: try LoggingOptions.logger(from: arguments, label: "worker"))
 
-        let signals = onTerminationSignals { worker.stop() }
+        TerminationSignals.onSignal { worker.stop() }
         worker.run()
-        signals.forEach { $0.cancel() }
         return 0
     }
 }

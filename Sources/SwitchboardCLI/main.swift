@@ -3,6 +3,8 @@ import ArgumentParsing
 import Foundation
 import Switchboard
 
+TerminationSignals.install()
+
 let root = CommandSpec(
     name: "switchboard",
     abstract: "Presence and routing for live chat, shared through Redis.",
