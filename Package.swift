@@ -50,6 +50,10 @@ let package = Package(
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSettings),
         .target(name: "Logging", swiftSettings: strictSettings),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"], swiftSettings: strictSettings),
-        .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard"], swiftSettings: strictSettings),
+        .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard", "TestSupport"], swiftSettings: strictSettings),
+        .target(name: "Metrics", swiftSettings: strictSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
+        .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
+        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
     ]
 )
