@@ -1,5 +1,6 @@
 // Scenario 4: a backlog of conversations drained into 1,000 / 10,000 / 100,000 Online
 // agents, in both routing modes: assignments per second, and the slowdown with team size.
+// The baseline is the Redis-side limit: the server's own time per routing script call.
 import Foundation
 import Redis
 
@@ -22,6 +23,7 @@ enum RoutingScenario {
                 try fleet.settle(on: connection)
                 fleet.stop()
                 try fleet.submit((0..<conversations).map { ["op", "conversation.new", "workspace", "bench", "conversation", "c\($0)"] }, on: connection)
+                try connection.send(RedisCommand("CONFIG", "RESETSTAT"))
                 let clock = ContinuousClock()
                 let started = clock.now
                 try fleet.start(1)
@@ -30,7 +32,7 @@ enum RoutingScenario {
                 fleet.stop()
                 rates.append(rate)
                 rows.append(BenchmarkRow(scenario: "routing", name: "\(mode), \(agents) agents, 1 worker", unit: "assignments/s",
-                                         value: rate, baseline: nil, goalRatio: nil, goalMinimum: 20_000))
+                                         value: rate, baseline: try redisSideLimit(connection), goalRatio: nil, goalMinimum: 20_000))
                 // Free the memory for the next size.
                 try connection.send(RedisCommand("FLUSHALL"))
             }
@@ -40,5 +42,15 @@ enum RoutingScenario {
             }
         }
         return rows
+    }
+
+    /// Conversations per second Redis could route if it did nothing but run the routing
+    /// script: one second over the server's own time per `EVALSHA` (INFO commandstats,
+    /// reset before the drain), the Redis-side limit of this scenario.
+    static func redisSideLimit(_ connection: RedisConnection) throws -> Double? {
+        guard let stats = try connection.info("commandstats")["cmdstat_evalsha"],
+              let field = stats.split(separator: ",").first(where: { $0.hasPrefix("usec_per_call=") }),
+              let microseconds = Double(field.dropFirst("usec_per_call=".count)), microseconds > 0 else { return nil }
+        return 1_000_000 / microseconds
     }
 }
