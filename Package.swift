@@ -21,12 +21,12 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
-        .target(name: "Switchboard", dependencies: ["Redis", "Logging"], swiftSettings: strictSettings),
+        .target(name: "Switchboard", dependencies: ["Redis", "Logging", "Metrics"], swiftSettings: strictSettings),
         .target(name: "ArgumentParsing", swiftSettings: strictSettings),
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics"],
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "SwitchboardBench", dependencies: ["Redis", "Switchboard", "ChildProcess"], swiftSettings: strictSettings),

@@ -32,7 +32,7 @@ fi
 "$switchboard" ping
 
 for i in $(seq 1 "${SWITCHBOARD_WORKERS:-2}"); do
-  "$switchboard" worker --name "worker-$i" &
+  "$switchboard" worker --name "worker-$i" --http "127.0.0.1:$((9463 + i))" &
   workers+=($!)
 done
 echo "switchboard: ${#workers[@]} workers running; try: $switchboard agent login 42 --workspace demo --session tab1 --wait" >&2

@@ -22,7 +22,7 @@ final class WorkerFleet {
         for index in 0..<count {
             workers.append(try ChildProcess(executable: Self.switchboardBinary,
                                             arguments: ["worker", "--redis", "unix://\(redis.socketPath)", "--prefix", prefix,
-                                                        "--name", "bench-\(index)", "--log-level", "warning", "--session-ttl", sessionTTL],
+                                                        "--name", "bench-\(index)", "--log-level", "warning", "--session-ttl", sessionTTL, "--http", "off"],
                                             outputPath: redis.directory + "/worker-\(index).log"))
         }
     }

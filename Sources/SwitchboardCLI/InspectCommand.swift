@@ -9,7 +9,7 @@ enum InspectCommand {
 
     static let spec = CommandSpec(
         name: "inspect",
-        abstract: "Show the current state of agents, queues and conversations, read straight from Redis.",
+        abstract: "Show the state of a workspace, its agents, queues, conversations, keys, and of the workers and dead letters, read straight from Redis.",
         subcommands: [
             CommandSpec(name: "agent", abstract: "One agent: status, message, since, sessions, routing eligibility.",
                         options: shared, flags: [CommonOptions.json], arguments: [Positional(name: "agent", help: "The agent's id.")]) { arguments in
@@ -51,7 +51,7 @@ enum InspectCommand {
                 print(arguments.flag("json") ? try Render.json(conversation) : table(conversation))
                 return 0
             },
-        ]
+        ] + operationsCommands(shared: shared)
     )
 
     private static func reader(_ arguments: ParsedArguments) throws -> PresenceReader {

@@ -2,6 +2,7 @@
 import ArgumentParsing
 import Dispatch
 import Foundation
+import HTTPEndpoint
 import Logging
 import Redis
 import Switchboard
@@ -12,8 +13,12 @@ enum WorkerCommand {
         abstract: "Run a worker: apply intake entries (presence and routing), broadcast them, expire sessions.",
         discussion: """
         Run as many workers as you like against one Redis; they share the work through the
-        consumer group 'switchboard' on the intake stream. SIGTERM or SIGINT stops a worker
-        after the batch in hand.
+        consumer group 'switchboard' on the intake stream. Entries a worker leaves pending
+        (it died or hangs) are claimed by the others after --claim-idle. SIGTERM or SIGINT
+        stops a worker after the batch in hand (exit 0); a second signal stops it at once.
+
+        HTTP (--http): GET /healthz (the process runs), GET /readyz (Redis reachable, group
+        and scripts present; 503 with the reason otherwise), GET /metrics (Prometheus).
         """,
         options: RedisOptions.options + [
             CommonOptions.prefix,
@@ -25,6 +30,18 @@ enum WorkerCommand {
                    help: "How often one worker re-checks every workspace's sessions, in case a crash lost a schedule entry.",
                    environment: "SWITCHBOARD_SAFETY_SWEEP_INTERVAL", defaultValue: "30s"),
             Option(name: "batch-size", valueName: "N", help: "Intake entries read at once.", environment: "SWITCHBOARD_BATCH_SIZE", defaultValue: "100"),
+            Option(name: "claim-idle", valueName: "DURATION",
+                   help: "How long an entry stays pending with another worker (dead or hung) before this one claims it.",
+                   environment: "SWITCHBOARD_CLAIM_IDLE", defaultValue: "5s"),
+            Option(name: "max-deliveries", valueName: "N",
+                   help: "Deliveries after which an entry never acknowledged goes to the dead letter stream.",
+                   environment: "SWITCHBOARD_MAX_DELIVERIES", defaultValue: "5"),
+            Option(name: "heartbeat-interval", valueName: "DURATION",
+                   help: "How often the worker refreshes its heartbeat key (gone after three missed beats).",
+                   environment: "SWITCHBOARD_HEARTBEAT_INTERVAL", defaultValue: "2s"),
+            Option(name: "http", valueName: "HOST:PORT",
+                   help: "Where to serve /healthz, /readyz and /metrics, or 'off'.",
+                   environment: "SWITCHBOARD_HTTP", defaultValue: "127.0.0.1:9464"),
         ] + LoggingOptions.options
     ) { arguments in
         let name = arguments.value("name") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
@@ -38,10 +55,23 @@ enum WorkerCommand {
             throw ValidationError("--safety-sweep-interval must be at least 100ms.")
         }
         configuration.safetySweepInterval = safety
-        let worker = Worker(configuration: configuration, logger: try LoggingOptions.logger(from: arguments, label: "worker"))
+        guard let claimIdle = try arguments.duration("claim-idle"), claimIdle >= .milliseconds(100) else {
+            throw ValidationError("--claim-idle must be at least 100ms.")
+        }
+        configuration.claimIdle = claimIdle
+        configuration.maxDeliveries = try arguments.integer("max-deliveries", in: 1...1_000) ?? 5
+        guard let heartbeat = try arguments.duration("heartbeat-interval"), heartbeat >= .milliseconds(100) else {
+            throw ValidationError("--heartbeat-interval must be at least 100ms.")
+        }
+        configuration.heartbeatInterval = heartbeat
+        let logger = try LoggingOptions.logger(from: arguments, label: "worker")
+        let worker = Worker(configuration: configuration, logger: logger)
 
+        let endpoint = try WorkerHTTP.start(arguments.value("http") ?? "off", worker: worker)
+        if let endpoint { logger.info("http endpoint listening", metadata: ["address": endpoint.address, "worker": name]) }
         TerminationSignals.onSignal { worker.stop() }
         worker.run()
+        endpoint?.stop()
         return 0
     }
 }

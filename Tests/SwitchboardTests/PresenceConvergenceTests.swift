@@ -138,7 +138,8 @@ struct PresenceConvergenceTests {
         func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome.Kind {
             let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
             let reply = try connection.evaluate(call.script, command: call.command)
-            return ScriptOutcome(reply: reply).kind
+            let outcome = try ScriptOutcome(reply: reply)
+            return outcome.kind
         }
         #expect(try apply("1000-0", .login(agent: Self.agent, session: Self.sessions[0])) == .applied)
         #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .applied)

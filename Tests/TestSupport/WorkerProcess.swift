@@ -13,7 +13,8 @@ public final class WorkerProcess: Sendable {
         self.name = name
         logPath = NSTemporaryDirectory() + "sb-worker-\(prefix)-\(name).log"
         child = try ChildProcess(executable: BuiltProducts.switchboard,
-                                 arguments: ["worker", "--redis", redisURL, "--prefix", prefix, "--name", name, "--log-level", "debug"] + extraArguments,
+                                 arguments: ["worker", "--redis", redisURL, "--prefix", prefix, "--name", name, "--log-level", "debug"]
+                                     + (extraArguments.contains("--http") ? [] : ["--http", "off"]) + extraArguments,
                                  outputPath: logPath)
     }
 

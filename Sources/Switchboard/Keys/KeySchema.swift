@@ -20,6 +20,11 @@ public struct KeySchema: Sendable, Hashable {
     public var workspaces: String { "\(prefix):workspaces" }
     /// String: which worker holds the safety sweep for the current interval (expires).
     public var safetySweepLease: String { "\(prefix):safety-sweep" }
+    /// Hash: one live worker's heartbeat (name, host, pid, version, started, last seen,
+    /// counts); expires when the worker stops refreshing it.
+    public func worker(_ name: String) -> String { "\(prefix):worker:\(name)" }
+    /// Sorted set: worker name → its last heartbeat (ms); workers gone a day are dropped.
+    public var workers: String { "\(prefix):workers" }
     /// The list an intake entry's outcome is pushed to when the entry asked for a reply.
     public func reply(entryID: String) -> String { "\(prefix):reply:\(entryID)" }
 
@@ -52,6 +57,8 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public var statusChannel: String { base + "status" }
     /// Hash: routing settings (`routing`, `busy_fallback`, `default_capacity`, `ai_chat`).
     public var settings: String { base + "settings" }
+    /// Set: every team seen, so a settings change can drain every queue.
+    public var teams: String { base + "teams" }
     /// Sorted set: the conversations waiting for a team's agents (`nil`: the general queue).
     public func queue(team: Identifier?) -> String { base + "queue" + (team.map { ":" + $0.rawValue } ?? "") }
     /// Sorted set: Online agents with room, serving a team (`nil`: the general queue).

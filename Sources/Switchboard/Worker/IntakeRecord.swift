@@ -7,24 +7,34 @@ struct IntakeRecord {
     /// Empty when the entry was deleted from the stream after being delivered.
     let fields: [(name: [UInt8], value: [UInt8])]
 
+    /// Whether stream id `a` ("ms-seq") comes before `b`.
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        func parts(_ id: String) -> (UInt64, UInt64) {
+            let halves = id.split(separator: "-", maxSplits: 1)
+            return (UInt64(halves.first ?? "") ?? 0, halves.count > 1 ? UInt64(halves[1]) ?? 0 : 0)
+        }
+        return parts(a) < parts(b)
+    }
+
     /// Reads the entries of an `XREADGROUP` reply (`[[stream, [[id, [f, v, …]], …]]]`).
     static func records(from reply: RedisValue) -> [IntakeRecord] {
-        guard let streams = reply.array else { return [] }
+        (reply.array ?? []).flatMap { stream in stream.array?.last.map(records(fromEntries:)) ?? [] }
+    }
+
+    /// Reads a list of entries (`[[id, [f, v, …]], …]`), as `XCLAIM` returns them.
+    static func records(fromEntries reply: RedisValue) -> [IntakeRecord] {
         var records: [IntakeRecord] = []
-        for stream in streams {
-            guard let entries = stream.array?.last?.array else { continue }
-            for entry in entries {
-                guard let parts = entry.array, let id = parts.first?.string else { continue }
-                var fields: [(name: [UInt8], value: [UInt8])] = []
-                if parts.count > 1, let flat = parts[1].array {
-                    var index = 0
-                    while index + 1 < flat.count {
-                        fields.append((flat[index].bytes ?? [], flat[index + 1].bytes ?? []))
-                        index += 2
-                    }
+        for entry in reply.array ?? [] {
+            guard let parts = entry.array, let id = parts.first?.string else { continue }
+            var fields: [(name: [UInt8], value: [UInt8])] = []
+            if parts.count > 1, let flat = parts[1].array {
+                var index = 0
+                while index + 1 < flat.count {
+                    fields.append((flat[index].bytes ?? [], flat[index + 1].bytes ?? []))
+                    index += 2
                 }
-                records.append(IntakeRecord(id: id, fields: fields))
             }
+            records.append(IntakeRecord(id: id, fields: fields))
         }
         return records
     }

@@ -19,6 +19,8 @@ struct ScriptOutcome {
     let more: Bool
     /// The script's JSON, for replies.
     let json: String
+    /// Conversations this call assigned (its `assigned` events).
+    let assignments: Int
 
     init(reply: RedisValue) throws {
         guard let text = reply.string,
@@ -31,5 +33,6 @@ struct ScriptOutcome {
         earliestExpiry = (object["earliest"] as? NSNumber)?.int64Value
         expired = (object["expired"] as? NSNumber)?.intValue ?? 0
         more = object["more"] as? Bool ?? false
+        assignments = (object["events"] as? [[String: Any]])?.count { $0["type"] as? String == "assigned" } ?? 0
     }
 }

@@ -13,14 +13,24 @@ import Synchronization
 public final class Worker: Sendable {
     /// The worker's settings.
     public let configuration: WorkerConfiguration
+    /// What it counts, for `/metrics`.
+    public let metrics: WorkerMetrics
+    /// Whether it is ready, for `/readyz`.
+    public let health = WorkerHealth()
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     /// The longest time between two sweeps for expired sessions.
     private let sweepInterval: Duration = .milliseconds(250)
 
+    /// Every script a worker runs, loaded when it (re)connects so readiness means "loaded".
+    static let scripts = [AgentEventScript.script, SessionExpiryScript.script, SweepClaimScript.script, ConversationNewScript.script,
+                          ConversationCloseScript.script, SettingsUpdateScript.script, ConversationAssignScript.script,
+                          ConversationTransferScript.script, AgentReassignScript.script]
+
     /// Creates a worker.
-    public init(configuration: WorkerConfiguration, logger: Logger) {
+    public init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics = WorkerMetrics()) {
         self.configuration = configuration
+        self.metrics = metrics
         var logger = logger
         logger[metadataKey: "worker"] = configuration.name
         self.logger = logger
@@ -34,19 +44,20 @@ public final class Worker: Sendable {
         var redis = configuration.redis
         redis.clientName = "switchboard-worker-\(configuration.name)"
         let connection = RedisConnection(configuration: redis)
-        let consumer = IntakeConsumer(configuration: configuration, logger: logger)
+        let consumer = IntakeConsumer(configuration: configuration, logger: logger, metrics: metrics)
         let sweeper = SessionSweeper(configuration: configuration, logger: logger)
-        let clock = ContinuousClock()
+        let heartbeat = WorkerHeartbeat(configuration: configuration)
         connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
-        var lastSweep: ContinuousClock.Instant?
-        var lastSafetySweep: ContinuousClock.Instant?
         var ready = false
         var lastFailure: String?
+        var connects = 0
 
         /// Logs a failure once (not once per retry), and waits so that nothing spins.
         func failed(_ error: any Error, during task: String) {
             // A broken link needs the setup again; a server refusing work does not.
-            if error is RedisClientError { ready = false }
+            let linkLost = error is RedisClientError
+            if linkLost { ready = false }
+            health.failed("\(task): \(error)", linkLost: linkLost)
             let text = "\(task): \(error)"
             if text != lastFailure {
                 logger.error("redis failed; retrying", metadata: ["task": task, "error": "\(error)"])
@@ -57,41 +68,59 @@ public final class Worker: Sendable {
             if error is RedisServerError { pause(.milliseconds(250)) }
         }
 
+        // Time-driven work any worker may do, each failing on its own: a broken sweep must
+        // not stop the intake.
+        var periodic = [
+            PeriodicTask(name: "session sweep", interval: sweepInterval) { _ = try sweeper.sweep(on: connection) },
+            PeriodicTask(name: "safety sweep", interval: configuration.safetySweepInterval) { [self] in
+                _ = try sweeper.safetySweep(on: connection, interval: configuration.safetySweepInterval)
+            },
+            PeriodicTask(name: "reclaim", interval: max(.milliseconds(250), configuration.claimIdle / 2)) { [self] in
+                while try consumer.reclaim(on: connection) >= configuration.batchSize, !stopRequested.load(ordering: .relaxed) {}
+            },
+            PeriodicTask(name: "heartbeat", interval: configuration.heartbeatInterval) { [self] in
+                try heartbeat.beat(on: connection, counts: [("handled", consumer.handled), ("reclaimed", consumer.reclaimed)])
+                let summary = try connection.send(RedisCommand("XPENDING", configuration.keys.intake, configuration.keys.consumerGroup))
+                if let pending = summary.array?.first?.int { metrics.pending.set(Double(pending)) }
+            },
+        ]
+
         logger.info("worker started", metadata: ["redis": redis.description, "stream": configuration.keys.intake,
                                                  "session_ttl": "\(configuration.sessionTTL)"])
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 if !ready {
                     try consumer.ensureGroup(on: connection)
-                    consumer.recovering = true
+                    for script in Self.scripts { try connection.load(script) }
+                    if consumer.recovery == nil { consumer.recovery = .retry }
                     ready = true
+                    health.becameReady()
+                    metrics.ready.set(1)
                 }
                 _ = try consumer.runOnce(on: connection)
+                health.succeeded()
                 if lastFailure != nil {
                     logger.notice("redis working again; resuming")
                     lastFailure = nil
                 }
             } catch {
-                consumer.recovering = true  // re-read what this worker holds unacknowledged
+                // Take back what this worker holds unacknowledged before reading new entries.
+                if consumer.recovery == nil { consumer.recovery = .retry }
                 failed(error, during: "intake")
+                metrics.ready.set(ready ? 1 : 0)
                 continue
             }
-            // Sweeps fail on their own: a broken sweep must not stop the intake.
-            if lastSweep.map({ clock.now - $0 >= sweepInterval }) ?? true {
-                lastSweep = clock.now
-                do { _ = try sweeper.sweep(on: connection) } catch { failed(error, during: "session sweep") }
+            if connection.connectCount != connects {
+                metrics.reconnects.increment(by: Double(connection.connectCount - connects))
+                connects = connection.connectCount
             }
-            if lastSafetySweep.map({ clock.now - $0 >= configuration.safetySweepInterval }) ?? true {
-                lastSafetySweep = clock.now
-                do {
-                    _ = try sweeper.safetySweep(on: connection, interval: configuration.safetySweepInterval)
-                } catch {
-                    failed(error, during: "safety sweep")
-                }
+            for index in periodic.indices where periodic[index].isDue {
+                do { try periodic[index].run() } catch { failed(error, during: periodic[index].name) }
             }
         }
+        try? heartbeat.leave(on: connection)
         connection.close()
-        logger.info("worker stopped")
+        logger.info("worker stopped", metadata: ["handled": "\(consumer.handled)"])
     }
 
     private func pause(_ duration: Duration) {
@@ -99,5 +128,27 @@ public final class Worker: Sendable {
         while ContinuousClock.now < end, !stopRequested.load(ordering: .relaxed) {
             usleep(20_000)
         }
+    }
+}
+
+/// Work the loop does every `interval`, between intake batches.
+private struct PeriodicTask {
+    let name: String
+    let interval: Duration
+    let work: () throws -> Void
+    private var last: ContinuousClock.Instant?
+
+    init(name: String, interval: Duration, work: @escaping () throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.work = work
+    }
+
+    var isDue: Bool { last.map { ContinuousClock.now - $0 >= interval } ?? true }
+
+    /// Runs the work; the next run is due `interval` after this one started, failed or not.
+    mutating func run() throws {
+        last = .now
+        try work()
     }
 }

@@ -17,6 +17,13 @@ public struct WorkerConfiguration: Sendable {
     public var readBlock: Duration = .milliseconds(200)
     /// How often one of the workers re-schedules every workspace with sessions (safety net).
     public var safetySweepInterval: Duration = .seconds(30)
+    /// How long an entry stays pending with another worker before this one claims it (that
+    /// worker died or hangs).
+    public var claimIdle: Duration = .seconds(5)
+    /// Deliveries after which an entry that is never acknowledged is dead-lettered.
+    public var maxDeliveries: Int = 5
+    /// How often the worker refreshes its heartbeat key (`sb:worker:<name>`).
+    public var heartbeatInterval: Duration = .seconds(2)
     /// How many events each workspace's events stream keeps (approximately).
     public var eventsCap: Int = 100_000
     /// How many dead letters `sb:dead` keeps (approximately).

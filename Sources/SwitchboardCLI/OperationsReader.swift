@@ -1,0 +1,169 @@
+// What an operator sees of the deployment itself: workers, dead letters, a workspace's
+// keys and summary, read straight from Redis (docs/keys.md).
+import Foundation
+import Redis
+import Switchboard
+
+/// A worker known to the intake group or by its heartbeat.
+struct WorkerSnapshot: Codable, Equatable {
+    var name: String
+    /// `alive` while its heartbeat key lives, else `gone`.
+    var state: String
+    var host: String?
+    var pid: Int?
+    var version: String?
+    /// Times in ms since 1970.
+    var startedAt: Int64?
+    var lastSeen: Int64?
+    /// Entries it acknowledged and claimed from others since it started.
+    var handled: Int?
+    var reclaimed: Int?
+    /// Entries delivered to it and not yet acknowledged (claimed by others after the claim idle time).
+    var pending: Int
+    /// Milliseconds since it last read from the intake.
+    var idleMilliseconds: Int?
+}
+
+/// A rejected intake entry from the dead letter stream.
+struct DeadLetter: Codable, Equatable {
+    var id: String
+    var entry: String?
+    var worker: String?
+    var error: String
+    /// The original fields, as text (invalid UTF-8 shown with replacement characters).
+    var fields: [String: String]
+}
+
+/// One key of a workspace with a `redis-cli` line that reads it.
+struct KeyDescription: Codable, Equatable {
+    var key: String
+    var type: String
+    var read: String
+}
+
+/// A workspace at a glance.
+struct WorkspaceSummary: Codable, Equatable {
+    var workspace: String
+    var settings: [String: String]
+    var agents: Int
+    /// Agents per status.
+    var statuses: [String: Int]
+    var routable: Int
+    /// Waiting conversations per queue ("" is the general queue).
+    var queues: [String: Int]
+    /// The last event version.
+    var version: Int
+    var sessions: Int
+}
+
+struct OperationsReader {
+    let connection: RedisConnection
+    let keys: KeySchema
+
+    func workers() throws -> [WorkerSnapshot] {
+        let known = try connection.send(RedisCommand("ZRANGE", keys.workers, 0, -1)).array?.compactMap(\.string) ?? []
+        let consumersReply = try connection.sendReturningErrors(RedisCommand("XINFO", "CONSUMERS", keys.intake, keys.consumerGroup))
+        var consumers: [String: (pending: Int, idle: Int)] = [:]
+        for consumer in consumersReply.array ?? [] {
+            let fields = Self.pairs(consumer)
+            guard let name = fields["name"]?.string else { continue }
+            consumers[name] = (fields["pending"]?.int ?? 0, fields["idle"]?.int ?? 0)
+        }
+        let names = Array(Set(known).union(consumers.keys)).sorted()
+        let hashes = try connection.pipeline(names.map { RedisCommand("HGETALL", keys.worker($0)) })
+        return zip(names, hashes).map { name, hash in
+            let fields = Self.pairs(hash).compactMapValues(\.string)
+            return WorkerSnapshot(name: name, state: fields.isEmpty ? "gone" : "alive", host: fields["host"], pid: fields["pid"].flatMap { Int($0) },
+                                  version: fields["version"], startedAt: fields["started_at"].flatMap { Int64($0) },
+                                  lastSeen: fields["last_seen"].flatMap { Int64($0) }, handled: fields["handled"].flatMap { Int($0) },
+                                  reclaimed: fields["reclaimed"].flatMap { Int($0) }, pending: consumers[name]?.pending ?? 0,
+                                  idleMilliseconds: consumers[name]?.idle)
+        }
+    }
+
+    func deadLetters(limit: Int) throws -> (letters: [DeadLetter], total: Int) {
+        let reply = try connection.send(RedisCommand("XREVRANGE", keys.deadLetters, "+", "-", "COUNT", limit))
+        let letters = (reply.array ?? []).compactMap { item -> DeadLetter? in
+            guard let parts = item.array, parts.count == 2, let id = parts[0].string else { return nil }
+            var fields = Self.pairs(parts[1]).mapValues { String(decoding: $0.bytes ?? [], as: UTF8.self) }
+            let error = fields.removeValue(forKey: "error") ?? ""
+            let worker = fields.removeValue(forKey: "worker")
+            let entry = fields.removeValue(forKey: "entry")
+            return DeadLetter(id: id, entry: entry, worker: worker, error: error, fields: fields)
+        }
+        return (letters, try connection.send(RedisCommand("XLEN", keys.deadLetters)).int ?? 0)
+    }
+
+    /// The workspace's keys (SCAN, so safe on a busy server), then the global ones.
+    func keys(of workspace: Identifier, limit: Int) throws -> [KeyDescription] {
+        var found: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", Self.escapeGlob(keys.workspace(workspace).base) + "*", "COUNT", 1000))
+            cursor = reply.array?.first?.string ?? "0"
+            found += reply.array?.last?.array?.compactMap(\.string) ?? []
+        } while cursor != "0" && found.count < limit
+        let global = [keys.intake, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.workers, keys.safetySweepLease]
+        let all = Array(found.sorted().prefix(limit)) + global
+        let types = try connection.pipeline(all.map { RedisCommand("TYPE", $0) }).map { $0.string ?? "none" }
+        return zip(all, types).filter { $0.1 != "none" }.map { key, type in
+            KeyDescription(key: key, type: type, read: "redis-cli " + Self.readCommand(type: type, key: key))
+        }
+    }
+
+    func summary(of workspace: Identifier) throws -> WorkspaceSummary {
+        let ws = keys.workspace(workspace)
+        let settings = Self.pairs(try connection.send(RedisCommand("HGETALL", ws.settings))).compactMapValues(\.string)
+            .filter { !$0.key.hasPrefix("v.") }
+        let agents = try connection.send(RedisCommand("SMEMBERS", ws.agents)).array?.compactMap(\.string) ?? []
+        let states = try connection.pipeline(agents.map { RedisCommand("HMGET", ws.base + "agent:" + $0, "status", "routable") })
+        var statuses: [String: Int] = [:]
+        var routable = 0
+        for state in states {
+            let values = state.array ?? []
+            statuses[values.first?.string ?? "offline", default: 0] += 1
+            if values.count > 1, values[1].string == "1" { routable += 1 }
+        }
+        let teams = try connection.send(RedisCommand("SMEMBERS", ws.teams)).array?.compactMap(\.string).sorted() ?? []
+        let queueNames = [""] + teams
+        let depths = try connection.pipeline(queueNames.map { RedisCommand("ZCARD", ws.base + "queue" + ($0.isEmpty ? "" : ":" + $0)) })
+        var queues: [String: Int] = [:]
+        for (name, depth) in zip(queueNames, depths) { queues[name] = depth.int ?? 0 }
+        let version = Int(try connection.send(RedisCommand("HGET", ws.meta, "version")).string ?? "0") ?? 0
+        let sessions = try connection.send(RedisCommand("ZCARD", ws.sessions)).int ?? 0
+        return WorkspaceSummary(workspace: workspace.rawValue, settings: settings, agents: agents.count, statuses: statuses,
+                                routable: routable, queues: queues, version: version, sessions: sessions)
+    }
+
+    static func readCommand(type: String, key: String) -> String {
+        let quoted = "'" + key.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        switch type {
+        case "hash": return "HGETALL \(quoted)"
+        case "zset": return "ZRANGE \(quoted) 0 -1 WITHSCORES"
+        case "set": return "SMEMBERS \(quoted)"
+        case "stream": return "XREVRANGE \(quoted) + - COUNT 10"
+        case "list": return "LRANGE \(quoted) 0 -1"
+        default: return "GET \(quoted)"
+        }
+    }
+
+    /// A flat `[name, value, …]` reply as a dictionary.
+    static func pairs(_ reply: RedisValue) -> [String: RedisValue] {
+        let flat = reply.array ?? []
+        var result: [String: RedisValue] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let name = flat[index].string { result[name] = flat[index + 1] }
+            index += 2
+        }
+        return result
+    }
+
+    /// `sb:{acme}:` as a SCAN pattern: braces are not special, but `*?[]\` are.
+    static func escapeGlob(_ text: String) -> String {
+        text.reduce(into: "") { result, character in
+            if "*?[]\\".contains(character) { result.append("\\") }
+            result.append(character)
+        }
+    }
+}

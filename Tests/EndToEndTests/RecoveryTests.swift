@@ -1,0 +1,107 @@
+import ChildProcess
+import Foundation
+import Redis
+import Testing
+import TestSupport
+
+/// A worker that dies leaves its entries pending; the others claim them. An entry nobody
+/// can finish is set aside. Redis restarting without its data costs nothing but a reconnect.
+@Suite("Crash recovery and Redis outages")
+struct RecoveryTests {
+    /// Reads entries as a consumer that then "dies": they stay pending under its name.
+    static func strand(_ harness: PresenceHarness, as consumer: String, count: Int) throws {
+        try harness.connection.send(RedisCommand("XGROUP", "CREATE", "\(harness.prefix):intake", "switchboard", "0", "MKSTREAM"))
+        _ = try harness.connection.send(RedisCommand("XREADGROUP", "GROUP", "switchboard", consumer, "COUNT", count,
+                                                     "STREAMS", "\(harness.prefix):intake", ">"))
+    }
+
+    static func pending(_ harness: PresenceHarness) throws -> Int {
+        try harness.connection.send(RedisCommand("XPENDING", "\(harness.prefix):intake", "switchboard")).array?.first?.int ?? -1
+    }
+
+    @Test func entriesADeadWorkerLeftPendingAreClaimedAndAppliedOnce() throws {
+        let harness = try PresenceHarness(workers: 0)
+        var ids: [String] = []
+        for index in 0..<5 { ids.append(try harness.submit([("op", "agent.login"), ("agent", "r\(index)"), ("session", "s")], reply: true)) }
+        try Self.strand(harness, as: "crashed", count: 5)
+        try harness.startWorker(named: "survivor", arguments: ["--claim-idle", "300ms"])
+        for id in ids {
+            let reply = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "20"), timeout: .seconds(22))
+            #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true, "entry \(id)")
+        }
+        #expect(try Self.pending(harness) == 0)
+        #expect(try harness.events().filter { $0["type"] == "status" }.count == 5, "each login applied once")
+        #expect(harness.workers[0].log.contains("claimed entries left pending by another worker"))
+    }
+
+    @Test func anEntryDeliveredTooOftenIsSetAsideAndTheOthersGoOn() throws {
+        let harness = try PresenceHarness(workers: 0)
+        let poison = try harness.submit([("op", "agent.login"), ("agent", "p1"), ("session", "s")])
+        let fine = try harness.submit([("op", "agent.login"), ("agent", "p2"), ("session", "s")], reply: true)
+        try Self.strand(harness, as: "crashed", count: 2)
+        // As if five workers in turn had died on it.
+        try harness.connection.send(RedisCommand("XCLAIM", "\(harness.prefix):intake", "switchboard", "crashed", "0", poison, "RETRYCOUNT", "5"))
+        try harness.startWorker(named: "survivor", arguments: ["--claim-idle", "300ms", "--max-deliveries", "5"])
+        let reply = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(fine)", "20"), timeout: .seconds(22))
+        #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true)
+        let dead = try harness.deadLetters()
+        #expect(dead.count == 1)
+        #expect(dead.first?["entry"] == poison)
+        #expect(dead.first?["error"]?.contains("delivered 5 times") == true, "\(dead)")
+        #expect(dead.first?["agent"] == "p1", "the original fields are kept")
+        #expect(try harness.agent("p1")["status"] == nil, "the set-aside entry was not applied")
+        #expect(try Self.pending(harness) == 0)
+    }
+
+    @Test func aRestartedWorkerTakesBackItsOwnPendingEntriesFirst() throws {
+        let harness = try PresenceHarness(workers: 0)
+        let id = try harness.submit([("op", "agent.login"), ("agent", "o1"), ("session", "s")], reply: true)
+        try Self.strand(harness, as: "w-same", count: 1)
+        // A long claim idle time: only taking back its own entries can apply it quickly.
+        try harness.startWorker(named: "w-same", arguments: ["--claim-idle", "1h"])
+        let reply = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "20"), timeout: .seconds(22))
+        #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true)
+        #expect(harness.workers[0].log.contains("took back own pending entries"))
+    }
+
+    @Test func aWorkerCarriesOnWhenRedisRestartsWithoutItsData() throws {
+        let server = try RedisServerProcess()
+        let admin = RedisConnection(configuration: server.configuration())
+        let worker = try WorkerProcess(redisURL: server.url, prefix: "rr", name: "rr1")
+        defer { worker.stop() }
+        func applied(_ agent: String) throws -> Bool {
+            let id = try admin.send(RedisCommand("XADD", "rr:intake", "*", "op", "agent.login", "workspace", "w", "agent", agent,
+                                                 "session", "s", "reply", "1")).string ?? ""
+            let reply = try admin.send(RedisCommand("BLPOP", "rr:reply:\(id)", "20"), timeout: .seconds(22))
+            return reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true
+        }
+        #expect(try applied("before"))
+        // No persistence: the group and the scripts are gone after the restart.
+        try server.restart()
+        #expect(try applied("after"), "worker log: \(worker.log)")
+        #expect(worker.isRunning)
+        #expect(worker.log.contains("consumer group missing; creating it") || worker.log.contains("redis working again"))
+    }
+
+    @Test func workersShowTheirHeartbeatAndLeaveWhenStopped() throws {
+        let harness = try PresenceHarness(workers: 2, workerArguments: ["--heartbeat-interval", "200ms"])
+        try harness.apply([("op", "agent.login"), ("agent", "h1"), ("session", "s")])
+        func workers() throws -> [[String: Any]] {
+            let (output, status) = try ChildProcess.run(BuiltProducts.switchboard,
+                                                        ["inspect", "workers", "--json", "--redis", harness.redisURL, "--prefix", harness.prefix])
+            #expect(status == 0, "\(output)")
+            return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]) ?? []
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var alive: [String] = []
+        while alive.count < 2, ContinuousClock.now < deadline {
+            alive = try workers().filter { $0["state"] as? String == "alive" }.compactMap { $0["name"] as? String }.sorted()
+            if alive.count < 2 { usleep(50_000) }
+        }
+        #expect(alive == ["w0", "w1"])
+        #expect(harness.workers[1].stop() == 0)
+        let after = try workers()
+        #expect(after.first { $0["name"] as? String == "w1" }?["state"] as? String == "gone")
+        #expect(after.first { $0["name"] as? String == "w0" }?["state"] as? String == "alive")
+    }
+}
