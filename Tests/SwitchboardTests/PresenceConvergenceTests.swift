@@ -156,6 +156,10 @@ struct PresenceConvergenceTests {
         #expect(try apply("4000-0", .setStatus(agent: Self.agent, status: .online, message: nil, actor: nil)) == .applied)
         #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "status")).string == "online")
         #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "last")).string == "4000-0")
+        // Regression: the log started anew at 4000-0 must still treat what came before as done.
+        #expect(try apply("2500-0", .setStatus(agent: Self.agent, status: .dnd, message: nil, actor: nil)) == .stale)
+        #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .stale)
+        #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "status")).string == "online")
         let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
         if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
     }

@@ -188,12 +188,14 @@ enum AgentStateMachine {
       local log = {}
       local raw = redis.call('HGETALL', lkey)
       for i = 1, #raw, 2 do log[raw[i]] = raw[i + 1] end
-      local base = log.base
+      local base, floor = log.base, log.floor
       log.base, log.floor = nil, nil
       local keys = {}
       for k in pairs(log) do keys[#keys + 1] = k end
       table.sort(keys, event_before)
-      if base == nil then base = cjson.encode(copy_state(before)) end
+      -- A new log starts from the stored state, which already holds every event up to
+      -- `last`: those stay stale.
+      if base == nil then base, floor = cjson.encode(copy_state(before)), before.last end
 
       local encoded = cjson.encode(event)
       local after
@@ -230,7 +232,8 @@ enum AgentStateMachine {
         redis.call('DEL', lkey)
       else
         if log[event_key] then redis.call('HSET', lkey, event_key, encoded) end
-        if fold > 0 then redis.call('HSET', lkey, 'base', base, 'floor', keys[fold])
+        if fold > 0 then floor = keys[fold] end
+        if floor then redis.call('HSET', lkey, 'base', base, 'floor', floor)
         else redis.call('HSET', lkey, 'base', base) end
         -- Untouched for a window, every event in it would be folded: let Redis do it.
         redis.call('PEXPIRE', lkey, window)
