@@ -8,7 +8,7 @@ extension InspectCommand {
     static func operationsCommands(shared: [Option]) -> [CommandSpec] {
         let global = RedisOptions.options + [CommonOptions.prefix]
         return [
-            CommandSpec(name: "workspace", abstract: "A workspace at a glance: settings, agents by status, queues, sessions, last event version.",
+            CommandSpec(name: "workspace", abstract: "A workspace at a glance: settings, agents by status, queues, sessions, last event version, and the widget: its state, why, and its next change.",
                         options: shared, flags: [CommonOptions.json]) { arguments in
                 let summary = try operationsReader(arguments).summary(of: try CommonOptions.workspace(arguments))
                 print(arguments.flag("json") ? try Render.json(summary) : table(summary))
@@ -55,7 +55,7 @@ extension InspectCommand {
             ["queues", queues.joined(separator: ", ")],
             ["settings", settings.isEmpty ? "defaults" : settings.joined(separator: " ")],
             ["last event", "version \(summary.version)"],
-        ])
+        ]) + "\n\n" + WidgetCommand.table(summary.widget)
     }
 
     private static func table(_ workers: [WorkerSnapshot]) -> String {

@@ -54,6 +54,7 @@ struct WorkspaceSummary: Codable, Equatable {
     /// The last event version.
     var version: Int
     var sessions: Int
+    var widget: WidgetSnapshot
 }
 
 struct OperationsReader {
@@ -132,7 +133,7 @@ struct OperationsReader {
         let version = Int(try connection.send(RedisCommand("HGET", ws.meta, "version")).string ?? "0") ?? 0
         let sessions = try connection.send(RedisCommand("ZCARD", ws.sessions)).int ?? 0
         return WorkspaceSummary(workspace: workspace.rawValue, settings: settings, agents: agents.count, statuses: statuses,
-                                routable: routable, queues: queues, version: version, sessions: sessions)
+                                routable: routable, queues: queues, version: version, sessions: sessions, widget: try widget(of: workspace))
     }
 
     static func readCommand(type: String, key: String) -> String {

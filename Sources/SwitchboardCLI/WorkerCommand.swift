@@ -39,6 +39,9 @@ enum WorkerCommand {
             Option(name: "heartbeat-interval", valueName: "DURATION",
                    help: "How often the worker refreshes its heartbeat key (gone after three missed beats).",
                    environment: "SWITCHBOARD_HEARTBEAT_INTERVAL", defaultValue: "2s"),
+            Option(name: "widget-clock-start", valueName: "TIME",
+                   help: "For tests and demos: judge widget business hours as if the clock had read this RFC 3339 time at start.",
+                   environment: "SWITCHBOARD_WIDGET_CLOCK_START"),
             Option(name: "http", valueName: "HOST:PORT",
                    help: "Where to serve /healthz, /readyz and /metrics, or 'off'.",
                    environment: "SWITCHBOARD_HTTP", defaultValue: "127.0.0.1:9464"),
@@ -64,6 +67,15 @@ enum WorkerCommand {
             throw ValidationError("--heartbeat-interval must be at least 100ms.")
         }
         configuration.heartbeatInterval = heartbeat
+        if let start = arguments.value("widget-clock-start") {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let plain = ISO8601DateFormatter()
+            guard let date = formatter.date(from: start) ?? plain.date(from: start) else {
+                throw ValidationError("--widget-clock-start '\(start)' must be an RFC 3339 time such as 2026-03-29T06:59:58Z.")
+            }
+            configuration.clockOffset = .milliseconds(Int64((date.timeIntervalSinceNow * 1000).rounded()))
+        }
         let logger = try LoggingOptions.logger(from: arguments, label: "worker")
         let worker = Worker(configuration: configuration, logger: logger)
 

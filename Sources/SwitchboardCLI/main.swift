@@ -12,7 +12,7 @@ let root = CommandSpec(
     Workers consume the intake stream and apply each entry atomically; the other
     subcommands let people and scripts drive and inspect a workspace.
     """,
-    subcommands: [WorkerCommand.spec, AgentCommand.spec, ConversationCommand.spec, SettingsCommand.spec, WatchCommand.spec,
+    subcommands: [WorkerCommand.spec, AgentCommand.spec, ConversationCommand.spec, SettingsCommand.spec, WidgetCommand.spec, WatchCommand.spec,
                   InspectCommand.spec, PingCommand.spec]
 )
 

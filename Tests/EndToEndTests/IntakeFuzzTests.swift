@@ -459,7 +459,8 @@ struct KeyShapes {
     func problem(with key: String) -> String? {
         guard key.hasPrefix(prefix + ":") else { return "outside the prefix" }
         let rest = key.dropFirst(prefix.count + 1)
-        if ["intake", "dead", "sweep", "workspaces", "safety-sweep"].contains(String(rest)) { return nil }
+        if ["intake", "dead", "sweep", "workspaces", "safety-sweep", "workers", "widget-schedule"].contains(String(rest)) { return nil }
+        if rest.hasPrefix("worker:") { return nil }  // a live worker's heartbeat
         if rest.hasPrefix("reply:") {
             return replyEntries.contains(String(rest.dropFirst("reply:".count))) ? nil : "a reply list for an entry that asked none"
         }
@@ -470,7 +471,7 @@ struct KeyShapes {
         guard tail.hasPrefix(":") else { return "no ':' after the hash tag" }
         let parts = tail.dropFirst().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch parts.count {
-        case 1 where ["meta", "agents", "sessions", "events", "settings", "teams", "queue", "pool", "busy"].contains(parts[0]):
+        case 1 where ["meta", "agents", "sessions", "events", "settings", "teams", "queue", "pool", "busy", "available", "widget"].contains(parts[0]):
             return nil
         case 2 where ["queue", "pool", "busy"].contains(parts[0]):
             return teams.contains(parts[1]) ? nil : "team \(parts[1].debugDescription) no valid entry named"

@@ -56,7 +56,8 @@ enum IntakeDisplay {
         default: break
         }
         switch scalar.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned: return true
+        // Format characters (zero-width space, BOM, soft hyphen…) are invisible too.
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned: return true
         default: return false
         }
     }

@@ -52,7 +52,8 @@ enum IntakeOperation: String, CaseIterable {
     static let profileFields = ["preferred_status", "accept_chats_after_login", "capacity", "teams", "role"]
 
     /// The fields of `workspace.settings` of which at least one is needed.
-    static let settingsFields = ["routing", "busy_fallback", "default_capacity", "ai_chat"]
+    static let settingsFields = ["routing", "busy_fallback", "default_capacity", "ai_chat", "widget_mode", "widget_manual",
+                                 "widget_hours", "widget_timezone", "widget_exceptions", "offline_when_team_away"]
 
     /// "agent.login, agent.heartbeat, …" for the unknown-op sentence.
     static var supportedList: String {

@@ -47,8 +47,8 @@ public enum IntakeParser {
         let allowed = IntakeOperation.commonFields + operation.requiredFields + operation.optionalFields
         let unknown = fields.names(notIn: allowed)
         if !unknown.isEmpty {
-            let named = IntakeDisplay.list(unknown.prefix(5).map(IntakeDisplay.quoted))
-                + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
+            let shown = unknown.prefix(5).map(IntakeDisplay.quoted)
+            let named = unknown.count > 5 ? shown.joined(separator: ", ") + " and \(unknown.count - 5) more" : IntakeDisplay.list(shown)
             let subject = unknown.count == 1 ? "Field \(named) is" : "Fields \(named) are"
             throw IntakeRejection(
                 "\(subject) not used by \(operation.rawValue), which takes \(operation.fieldsDescription)."
@@ -107,6 +107,20 @@ public enum IntakeParser {
         if let text = fields["busy_fallback"] { change.busyFallback = try boolean(text, field: "busy_fallback") }
         if let text = fields["default_capacity"] { change.defaultCapacity = try integer(text, field: "default_capacity", in: ProfileChange.capacityRange) }
         if let text = fields["ai_chat"] { change.aiChat = try boolean(text, field: "ai_chat") }
+        change.widgetMode = try oneOf(WidgetMode.self, "widget_mode", in: fields)
+        change.widgetManual = try oneOf(WidgetState.self, "widget_manual", in: fields)
+        if let text = fields["offline_when_team_away"] { change.offlineWhenTeamAway = try boolean(text, field: "offline_when_team_away") }
+        // Each schedule field is checked on its own: the others may be stored already.
+        do {
+            if let text = fields["widget_hours"] { _ = try WidgetSchedule(hours: text, timeZone: "", exceptions: ""); change.widgetHours = text }
+            if let text = fields["widget_timezone"] { _ = try WidgetSchedule(hours: "", timeZone: text, exceptions: ""); change.widgetTimezone = text }
+            if let text = fields["widget_exceptions"] {
+                _ = try WidgetSchedule(hours: "", timeZone: "", exceptions: text)
+                change.widgetExceptions = text
+            }
+        } catch {
+            throw IntakeRejection(error.message)
+        }
         return change
     }
 

@@ -12,7 +12,10 @@ enum StatusMessage {
             )
         }
         for (position, character) in text.enumerated() {
-            if let control = character.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            // Line and paragraph separators break the one line too.
+            if let control = character.unicodeScalars.first(where: {
+                [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory)
+            }) {
                 throw IntakeRejection(
                     "Field 'message' contains the control character \(IntakeDisplay.codePoint(control)) "
                         + "at character \(position + 1); expected one line of text without control characters "

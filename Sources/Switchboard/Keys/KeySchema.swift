@@ -20,6 +20,9 @@ public struct KeySchema: Sendable, Hashable {
     public var workspaces: String { "\(prefix):workspaces" }
     /// String: which worker holds the safety sweep for the current interval (expires).
     public var safetySweepLease: String { "\(prefix):safety-sweep" }
+    /// Sorted set: workspace → when (ms) its widget's business hours next change, or when a
+    /// worker must compute them (a settings change); claimed with a lease like the sweep.
+    public var widgetSchedule: String { "\(prefix):widget-schedule" }
     /// Hash: one live worker's heartbeat (name, host, pid, version, started, last seen,
     /// counts); expires when the worker stops refreshing it.
     public func worker(_ name: String) -> String { "\(prefix):worker:\(name)" }
@@ -57,6 +60,11 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public var statusChannel: String { base + "status" }
     /// Hash: routing settings (`routing`, `busy_fallback`, `default_capacity`, `ai_chat`).
     public var settings: String { base + "settings" }
+    /// Hash: the chat widget's `state` (online/offline), `reason`, `since`, and the business
+    /// hours as last computed by a worker: `schedule_open` (1/0) and `schedule_next` (ms).
+    public var widget: String { base + "widget" }
+    /// Set: agents available for the widget: Online, in the routing pool, with a session.
+    public var available: String { base + "available" }
     /// Set: every team seen, so a settings change can drain every queue.
     public var teams: String { base + "teams" }
     /// Sorted set: the conversations waiting for a team's agents (`nil`: the general queue).

@@ -159,6 +159,14 @@ enum AgentStateMachine {
         emit('profile', profile, order)
       end
 
+      -- Available (Online, in the routing pool, with a session) counts for the widget's
+      -- "offline when the team is away".
+      local function available(state) return state.status == 'online' and state.routable == '1' and next(state.sessions) ~= nil end
+      if available(after) ~= available(before) then
+        redis.call(available(after) and 'SADD' or 'SREM', P .. 'available', agent)
+        widget_eval()
+      end
+
       -- Anything routing looks at changed: re-place the agent, and if it now has room, let
       -- the queues it serves drain.
       if after.status ~= before.status or after.routable ~= before.routable or after.capacity ~= before.capacity

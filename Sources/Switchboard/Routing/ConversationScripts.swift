@@ -80,19 +80,35 @@ enum SettingsUpdateScript {
       end
     end
     if #fields == 0 then return outcome('stale') end
-    for i = 1, #fields, 2 do redis.call('HSET', P .. 'settings', fields[i], fields[i + 1], 'v.' .. fields[i], ENTRY) end
+    local routing, widget, schedule = false, false, false
+    for i = 1, #fields, 2 do
+      redis.call('HSET', P .. 'settings', fields[i], fields[i + 1], 'v.' .. fields[i], ENTRY)
+      if string.sub(fields[i], 1, 7) == 'widget_' or fields[i] == 'offline_when_team_away' then widget = true else routing = true end
+      if fields[i] == 'widget_mode' or fields[i] == 'widget_hours' or fields[i] == 'widget_timezone' or fields[i] == 'widget_exceptions' then
+        schedule = true
+      end
+    end
     SETTINGS = nil
-    -- The mode, the default capacity or the fallback may have changed: re-place every agent,
-    -- then let every queue move.
-    for _, agent in ipairs(redis.call('SMEMBERS', P .. 'agents')) do sync_pools(agent, routing_view(agent), nil) end
-    local all = {''}
-    for _, team in ipairs(redis.call('SMEMBERS', P .. 'teams')) do all[#all + 1] = ':' .. team end
-    drain_queues(all)
     local event, order = {}, {'type'}
     for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1]; order[#order + 1] = fields[i] end
     for _, name in ipairs({'timestamp', 'version', 'entry'}) do order[#order + 1] = name end
     emit('settings', event, order)
-    return outcome('applied')
+    if routing then
+      -- The mode, the default capacity or the fallback may have changed: re-place every
+      -- agent, then let every queue move.
+      for _, agent in ipairs(redis.call('SMEMBERS', P .. 'agents')) do sync_pools(agent, routing_view(agent), nil) end
+      local all = {''}
+      for _, team in ipairs(redis.call('SMEMBERS', P .. 'teams')) do all[#all + 1] = ':' .. team end
+      drain_queues(all)
+    end
+    if schedule then
+      -- The business hours changed: the cached schedule is void until a worker computes it
+      -- again (the worker schedules that at once, from `widget_schedule` in the outcome).
+      redis.call('HINCRBY', P .. 'meta', 'widget_settings_version', 1)
+      redis.call('HDEL', P .. 'widget', 'schedule_open', 'schedule_next')
+    end
+    if widget then widget_eval() end
+    return outcome('applied', {widget_schedule = schedule or nil})
     """#)
 
     static func call(keys: WorkspaceKeys, entryID: String, eventsCap: Int, change: WorkspaceSettingsChange) -> WorkspaceScriptCall {

@@ -19,9 +19,11 @@ enum RoutingLua {
     local SETTINGS
     local function settings()
       if not SETTINGS then
-        local v = redis.call('HMGET', P .. 'settings', 'routing', 'busy_fallback', 'default_capacity', 'ai_chat')
+        local v = redis.call('HMGET', P .. 'settings', 'routing', 'busy_fallback', 'default_capacity', 'ai_chat',
+          'widget_mode', 'widget_manual', 'offline_when_team_away')
         SETTINGS = {routing = v[1] or '\#(WorkspaceSettingsDefaults.routing.rawValue)', busy_fallback = v[2] == 'true',
-          default_capacity = tonumber(v[3] or '\#(WorkspaceSettingsDefaults.defaultCapacity)'), ai_chat = v[4] == 'true'}
+          default_capacity = tonumber(v[3] or '\#(WorkspaceSettingsDefaults.defaultCapacity)'), ai_chat = v[4] == 'true',
+          widget_mode = v[5] or nil, widget_manual = v[6] or 'online', offline_when_team_away = v[7] == 'true'}
       end
       return SETTINGS
     end
@@ -166,6 +168,41 @@ enum RoutingLua {
       fields.op, fields.error = op, why
       emit('rejected', fields, {'type', 'op', 'conversationId', 'agentId', 'actor', 'error', 'timestamp', 'version', 'entry'})
       return outcome('rejected', {error = why})
+    end
+
+    -- The chat widget: online or offline from its mode (manual, or business hours as last
+    -- computed by a worker into `schedule_open`), and offline while no agent is available
+    -- when `offline_when_team_away` is on. Stored in `widget`; a change is emitted and
+    -- broadcast once, here, inside the script that caused it.
+    local WIDGET_ORDER = {'type', 'state', 'previous', 'reason', 'timestamp', 'version', 'entry'}
+    local function widget_eval()
+      local s = settings()
+      local w = redis.call('HMGET', P .. 'widget', 'state', 'reason', 'schedule_open')
+      -- Never configured: the widget is simply online and nothing is stored.
+      if not s.widget_mode and not s.offline_when_team_away and not w[1] then return end
+      local open, reason
+      if s.widget_mode == 'hours' then
+        if not w[3] then return end  -- a worker is computing the schedule; it calls back
+        open = w[3] == '1'
+        reason = open and 'within_hours' or 'outside_hours'
+      else
+        open = s.widget_manual ~= 'offline'
+        reason = open and 'manual_online' or 'manual_offline'
+      end
+      if open and s.offline_when_team_away and redis.call('SCARD', P .. 'available') == 0 then
+        open, reason = false, 'team_away'
+      end
+      local state = open and 'online' or 'offline'
+      -- Unconfigured means online: becoming explicitly online is no change to announce.
+      if state == (w[1] or 'online') then
+        if reason ~= w[2] or not w[1] then redis.call('HSET', P .. 'widget', 'state', state, 'reason', reason) end
+        return
+      end
+      redis.call('HSET', P .. 'widget', 'state', state, 'reason', reason, 'since', NOW)
+      local previous = w[1] or 'online'
+      local event = emit('widget', {state = state, previous = previous, reason = reason}, WIDGET_ORDER)
+      redis.call('PUBLISH', P .. 'status', cjson.encode({type = 'widget', workspace = WS, state = state,
+        previous = previous, reason = reason, timestamp = event.timestamp, version = event.version}))
     end
 
     -- After an agent's state or load changed: pools first, then the queues it may serve.

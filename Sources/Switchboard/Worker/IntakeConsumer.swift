@@ -183,6 +183,11 @@ final class IntakeConsumer {
                 followUp.append(RedisCommand("SADD", keys.workspaces, item.entry.workspace.rawValue))
                 followUp.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", Int(earliest), item.entry.workspace.rawValue))
             }
+            if outcome.widgetSchedule {
+                // Due now, in the worker's clock (the scheduler compares with the same clock).
+                let now = Int(Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds).timeIntervalSince1970 * 1000)
+                followUp.append(RedisCommand("ZADD", keys.widgetSchedule, now, item.entry.workspace.rawValue))
+            }
             if item.entry.wantsReply { followUp += replyCommands(to: item.record.id, json: outcome.json) }
         }
 

@@ -21,6 +21,8 @@ struct ScriptOutcome {
     let json: String
     /// Conversations this call assigned (its `assigned` events).
     let assignments: Int
+    /// A settings change voided the widget's business hours: a worker must compute them.
+    let widgetSchedule: Bool
 
     init(reply: RedisValue) throws {
         guard let text = reply.string,
@@ -33,6 +35,7 @@ struct ScriptOutcome {
         earliestExpiry = (object["earliest"] as? NSNumber)?.int64Value
         expired = (object["expired"] as? NSNumber)?.intValue ?? 0
         more = object["more"] as? Bool ?? false
+        widgetSchedule = object["widget_schedule"] as? Bool ?? false
         assignments = (object["events"] as? [[String: Any]])?.count { $0["type"] as? String == "assigned" } ?? 0
     }
 }

@@ -25,7 +25,8 @@ public final class Worker: Sendable {
     /// Every script a worker runs, loaded when it (re)connects so readiness means "loaded".
     static let scripts = [AgentEventScript.script, SessionExpiryScript.script, SweepClaimScript.script, ConversationNewScript.script,
                           ConversationCloseScript.script, SettingsUpdateScript.script, ConversationAssignScript.script,
-                          ConversationTransferScript.script, AgentReassignScript.script]
+                          ConversationTransferScript.script, AgentReassignScript.script, WidgetClaimScript.script,
+                          WidgetScheduleScript.script]
 
     /// Creates a worker.
     public init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics = WorkerMetrics()) {
@@ -47,6 +48,7 @@ public final class Worker: Sendable {
         let consumer = IntakeConsumer(configuration: configuration, logger: logger, metrics: metrics)
         let sweeper = SessionSweeper(configuration: configuration, logger: logger)
         let heartbeat = WorkerHeartbeat(configuration: configuration)
+        let widgets = WidgetScheduler(configuration: configuration, logger: logger)
         connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
         var ready = false
         var lastFailure: String?
@@ -72,6 +74,7 @@ public final class Worker: Sendable {
         // not stop the intake.
         var periodic = [
             PeriodicTask(name: "session sweep", interval: sweepInterval) { _ = try sweeper.sweep(on: connection) },
+            PeriodicTask(name: "widget schedule", interval: sweepInterval) { _ = try widgets.run(on: connection) },
             PeriodicTask(name: "safety sweep", interval: configuration.safetySweepInterval) { [self] in
                 _ = try sweeper.safetySweep(on: connection, interval: configuration.safetySweepInterval)
             },

@@ -24,6 +24,8 @@ public struct WorkerConfiguration: Sendable {
     public var maxDeliveries: Int = 5
     /// How often the worker refreshes its heartbeat key (`sb:worker:<name>`).
     public var heartbeatInterval: Duration = .seconds(2)
+    /// Shifts the clock the widgets' business hours are judged by (tests and demos only).
+    public var clockOffset: Duration = .zero
     /// How many events each workspace's events stream keeps (approximately).
     public var eventsCap: Int = 100_000
     /// How many dead letters `sb:dead` keeps (approximately).

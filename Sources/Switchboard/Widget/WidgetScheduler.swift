@@ -1,0 +1,64 @@
+// Fires the widgets' business-hours boundaries on time without polling every workspace:
+// `sb:widget-schedule` holds each workspace's next boundary; every worker looks at its head
+// a few times a second, and the claim script gives each due workspace to one of them.
+import Foundation
+import Logging
+import Redis
+
+struct WidgetScheduler {
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    /// How long a claimed workspace is left to its claimant before another worker retries.
+    var lease: Duration = .seconds(10)
+    var claimLimit = 100
+
+    private var keys: KeySchema { configuration.keys }
+
+    /// The worker's clock (ms): real time, shifted by `clockOffset` in tests and demos.
+    var now: Date { Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds) }
+
+    /// Computes and stores the schedule of every due workspace; returns how many it handled.
+    func run(on connection: RedisConnection) throws -> Int {
+        let now = self.now
+        let nowMilliseconds = Int(now.timeIntervalSince1970 * 1000)
+        let claim = WidgetClaimScript.command(keys: keys, now: nowMilliseconds, lease: lease, limit: claimLimit)
+        let due = (try connection.evaluate(WidgetClaimScript.script, command: claim).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
+        for workspace in due { try update(workspace, at: now, on: connection) }
+        return due.count
+    }
+
+    private func update(_ workspace: Identifier, at now: Date, on connection: RedisConnection) throws {
+        let ws = keys.workspace(workspace)
+        let read = try connection.pipeline([
+            RedisCommand("HMGET", ws.settings, "widget_mode", "widget_hours", "widget_timezone", "widget_exceptions"),
+            RedisCommand("HGET", ws.meta, "widget_settings_version"),
+        ])
+        let settings = (read[0].array ?? []).map { $0.string }
+        let version = read[1].string ?? "0"
+        guard settings.first == "hours" else {
+            _ = try connection.send(RedisCommand("ZREM", keys.widgetSchedule, workspace.rawValue))  // manual: nothing to fire
+            return
+        }
+        let schedule: WidgetSchedule
+        do {
+            schedule = try WidgetSchedule(hours: settings[1] ?? "", timeZone: settings[2] ?? "", exceptions: settings[3] ?? "")
+        } catch {
+            // Each field was valid when set; this cannot happen unless keys were edited by hand.
+            logger.error("widget schedule unreadable; widget left as it is", metadata: ["workspace": workspace.rawValue, "error": error.message])
+            _ = try connection.send(RedisCommand("ZREM", keys.widgetSchedule, workspace.rawValue))
+            return
+        }
+        let next = schedule.nextChange(after: now).map { Int(($0.timeIntervalSince1970 * 1000).rounded(.up)) }
+        let call = WidgetScheduleScript.call(keys: ws, eventsCap: configuration.eventsCap, open: schedule.isOpen(at: now),
+                                             nextChange: next, settingsVersion: version)
+        let outcome = try ScriptOutcome(reply: connection.evaluate(call.script, command: call.command))
+        if outcome.kind == .stale {
+            // The settings changed meanwhile: compute again at once.
+            _ = try connection.send(RedisCommand("ZADD", keys.widgetSchedule, Int(now.timeIntervalSince1970 * 1000), workspace.rawValue))
+        } else if let next {
+            _ = try connection.send(RedisCommand("ZADD", keys.widgetSchedule, next, workspace.rawValue))
+        } else {
+            _ = try connection.send(RedisCommand("ZREM", keys.widgetSchedule, workspace.rawValue))
+        }
+    }
+}
