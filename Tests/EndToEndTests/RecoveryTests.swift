@@ -83,6 +83,31 @@ struct RecoveryTests {
         #expect(worker.log.contains("consumer group missing; creating it") || worker.log.contains("redis working again"))
     }
 
+    @Test func aWorkerStartedBeforeRedisWaitsWithoutSpinningAndLogsOnce() throws {
+        let server = try RedisServerProcess()
+        server.stop()
+        let worker = try WorkerProcess(redisURL: server.url, prefix: "late", name: "early-bird")
+        defer { worker.stop() }
+        // Let it fail a few times (the backoff grows to seconds), then measure its CPU while Redis stays away.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !worker.log.contains("redis failed"), ContinuousClock.now < deadline { usleep(20_000) }
+        let before = worker.cpuSeconds
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(2) { usleep(100_000) }
+        let used = worker.cpuSeconds - before
+        #expect(used < 0.5, "the worker used \(used) s of CPU in 2 s while Redis was down: it spins")
+        #expect(worker.isRunning)
+        #expect(worker.log.components(separatedBy: "redis failed").count - 1 == 1, "one line per kind of failure: \(worker.log)")
+
+        try server.start()
+        let admin = RedisConnection(configuration: server.configuration())
+        let id = try admin.send(RedisCommand("XADD", "late:intake", "*", "op", "agent.login", "workspace", "w", "agent", "a",
+                                             "session", "s", "reply", "1")).string ?? ""
+        let reply = try admin.send(RedisCommand("BLPOP", "late:reply:\(id)", "20"), timeout: .seconds(22))
+        #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true, "worker log: \(worker.log)")
+        #expect(worker.log.contains("redis working again"))
+    }
+
     @Test func workersShowTheirHeartbeatAndLeaveWhenStopped() throws {
         let harness = try PresenceHarness(workers: 2, workerArguments: ["--heartbeat-interval", "200ms"])
         try harness.apply([("op", "agent.login"), ("agent", "h1"), ("session", "s")])
