@@ -68,6 +68,13 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
             throw Self.invalid("URL scheme '\(scheme)' is not redis:// or unix://")
         }
 
+        // The user info first: a password may hold '?' or '/'.
+        var userInfo: Substring?
+        if let at = rest.lastIndex(of: "@") {
+            userInfo = Substring(rest[..<at])
+            rest = String(rest[rest.index(after: at)...])
+        }
+
         var query: [String: String] = [:]
         if let mark = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: mark)...].split(separator: "&") {
@@ -79,17 +86,16 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
 
         var username: String?
         var password: String?
-        if let at = rest.lastIndex(of: "@") {
-            let userInfo = rest[..<at]
-            rest = String(rest[rest.index(after: at)...])
+        if let userInfo {
             if let colon = userInfo.firstIndex(of: ":") {
                 let user = String(userInfo[..<colon])
                 username = user.isEmpty ? nil : (user.removingPercentEncoding ?? user)
                 let secret = String(userInfo[userInfo.index(after: colon)...])
                 password = secret.removingPercentEncoding ?? secret
             } else if !userInfo.isEmpty {
-                // `redis://secret@host` is the common shorthand for a password alone.
-                password = String(userInfo).removingPercentEncoding ?? String(userInfo)
+                // `redis://name@host` names an ACL user (its password from a file, say);
+                // a password alone is written `redis://:secret@host`.
+                username = String(userInfo).removingPercentEncoding ?? String(userInfo)
             }
         }
 
@@ -155,9 +161,10 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
 
     /// A URL text with any password masked, for messages about URLs that failed to parse.
     static func redacted(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://"), let at = text.lastIndex(of: "@"), at > schemeEnd.upperBound
-        else { return text }
-        return String(text[..<schemeEnd.upperBound]) + "***" + String(text[at...])
+        guard let at = text.lastIndex(of: "@") else { return text }
+        // Whatever precedes the last '@' may hold a password, scheme or not.
+        let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
+        return at > start ? String(text[..<start]) + "***" + String(text[at...]) : "***" + String(text[at...])
     }
 
     private static func parsePort(_ text: String) throws(RedisClientError) -> Int {

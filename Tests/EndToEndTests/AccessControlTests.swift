@@ -381,10 +381,9 @@ struct AccessControlTests {
         #expect(!refused.log.contains(wrong) && !refused.log.contains(Self.secret), "\(refused.log)")
     }
 
-    /// `user@host` (no colon) is the documented shorthand for a password, so with a password
-    /// file the user name is lost and Switchboard logs in as `default`: the docs tell to
-    /// write `user:@host`. Kept as a known issue so that a fix shows.
-    @Test func aUserNameWithoutAColonIsReadAsAPassword() throws {
+    /// Regression: `user@host` (no colon) used to be read as a password, so with a password
+    /// file Switchboard logged in as `default`. A name alone is now the ACL user.
+    @Test func aUserNameWithoutAColonIsTheUser() throws {
         let redis = try AccessControlServer()
         let user = try redis.createUser(fromRule: "operator", password: "operator-pw-5")
         let file = try redis.passwordFile("operator-password", containing: "operator-pw-5")
@@ -392,14 +391,11 @@ struct AccessControlTests {
         #expect(documented.status == 0 && documented.output.contains("PONG"), "\(documented.output)")
         let shorthand = try SwitchboardProcess.run(["ping", "--redis", "unix://\(user)@\(redis.server.socketPath)", "--redis-password-file", file])
         #expect(!shorthand.output.contains("operator-pw-5"))
-        withKnownIssue("unix://user@path with --redis-password-file authenticates as the default user", isIntermittent: true) {
-            #expect(shorthand.status == 0, "\(shorthand.output)")
-        }
+        #expect(shorthand.status == 0 && shorthand.output.contains("PONG"), "\(shorthand.output)")
     }
 
-    /// Known leaks, kept here so that a fix shows: URL texts the parser misreads are echoed
-    /// with (part of) the password in the error message.
-    @Test func malformedURLsThatStillEchoThePassword() throws {
+    /// Regression: URL texts the parser misread were echoed with (part of) the password.
+    @Test func malformedURLsDoNotEchoThePassword() throws {
         let cases = [
             ":\(Self.secret)@127.0.0.1:6379",               // no scheme: echoed whole
             "redis://:pre?\(Self.secret)@127.0.0.1:6379",  // '?' in the password: the part before it shows as a port
@@ -407,9 +403,7 @@ struct AccessControlTests {
         for url in cases {
             let result = try SwitchboardProcess.run(["ping", "--redis", url])
             #expect(result.status != 0)
-            withKnownIssue("RedisConfiguration(url:) echoes the password of an unparsable URL", isIntermittent: true) {
-                #expect(!result.output.contains(Self.secret) && !result.output.contains("'pre'"), "\(result.output)")
-            }
+            #expect(!result.output.contains(Self.secret) && !result.output.contains("'pre'"), "\(result.output)")
         }
     }
 }

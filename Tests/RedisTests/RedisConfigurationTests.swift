@@ -22,8 +22,11 @@ struct RedisConfigurationTests {
     @Test func passwordWithoutUser() throws {
         let bare = try RedisConfiguration(url: "redis://:secret@127.0.0.1:7000")
         #expect(bare.username == nil && bare.password == "secret")
-        let shorthand = try RedisConfiguration(url: "redis://secret@127.0.0.1:7000")
-        #expect(shorthand.username == nil && shorthand.password == "secret")
+        // A name alone is an ACL user (with the password from a file); never a password.
+        let userOnly = try RedisConfiguration(url: "redis://switchboard-worker@127.0.0.1:7000")
+        #expect(userOnly.username == "switchboard-worker" && userOnly.password == nil)
+        let questionMark = try RedisConfiguration(url: "redis://u:se?cr/et@127.0.0.1:7000/2")
+        #expect(questionMark.password == "se?cr/et" && questionMark.database == 2)
     }
 
     @Test func ipv6Host() throws {
@@ -68,6 +71,7 @@ struct RedisConfigurationTests {
             #expect(!"\(error)".contains("topsecret"))
         }
         #expect(!RedisConfiguration.redacted("ftp://u:topsecret@h").contains("topsecret"))
+        #expect(!RedisConfiguration.redacted(":topsecret@h:6379").contains("topsecret"), "no scheme, still masked")
     }
 
     @Test func passwordFromFile() throws {

@@ -122,6 +122,8 @@ public final class SwitchboardProcess: Sendable {
         var base = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("REDIS_") && !$0.key.hasPrefix("SWITCHBOARD_")
         }
+        // Several workers run at once in the tests: no HTTP endpoint (it would take port 9464).
+        base["SWITCHBOARD_HTTP"] = "off"
         base.merge(environment) { $1 }
         return base
     }

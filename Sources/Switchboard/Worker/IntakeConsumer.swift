@@ -226,7 +226,10 @@ final class IntakeConsumer {
 
     /// Errors after which the same script call would succeed later.
     static func isTransient(_ error: RedisServerError) -> Bool {
-        ["OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "NOSCRIPT"].contains(error.code)
+        // An ACL refusal inside a script arrives as a plain ERR naming NOPERM: a missing
+        // permission is fixed by an operator, after which the entry applies; never dead-letter it.
+        ["OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "NOSCRIPT", "NOPERM"].contains(error.code)
+            || error.message.contains("NOPERM")
     }
 
     /// `XADD sb:dead` of the original fields plus the error, this worker and the entry id.
