@@ -400,3 +400,31 @@ struct IntakeRejectionTests {
         expectSentence(rejected.message, mentions: ["'workspace'"])
     }
 }
+
+@Suite("Intake parsing: widget settings")
+struct WidgetSettingsParsingTests {
+    @Test func everyWidgetFieldIsAccepted() throws {
+        let parsed = try accepted(entry("op", "workspace.settings", "workspace", "acme", "widget_mode", "hours",
+                                        "widget_manual", "offline", "widget_hours", "mon-fri 09:00-17:00",
+                                        "widget_timezone", "Europe/Berlin", "widget_exceptions", "2026-12-25 closed",
+                                        "offline_when_team_away", "true"))
+        guard case .updateSettings(let change) = parsed.command else { Issue.record("not a settings change"); return }
+        #expect(change.widgetMode == .hours && change.widgetManual == .offline && change.offlineWhenTeamAway == true)
+        #expect(change.fields.map(\.name) == ["widget_mode", "widget_manual", "widget_hours", "widget_timezone", "widget_exceptions",
+                                              "offline_when_team_away"])
+    }
+
+    @Test(arguments: [
+        (entry("widget_mode", "weekly"), ["widget_mode", "manual, hours"]),
+        (entry("widget_manual", "maybe"), ["widget_manual", "online, offline"]),
+        (entry("widget_hours", "mon 9-17"), ["widget_hours", "HH:MM-HH:MM"]),
+        (entry("widget_hours", "funday 09:00-17:00"), ["widget_hours", "funday"]),
+        (entry("widget_timezone", "Mars/Olympus"), ["widget_timezone", "Mars/Olympus"]),
+        (entry("widget_exceptions", "2026-02-30 closed"), ["widget_exceptions", "2026-02-30"]),
+        (entry("offline_when_team_away", "yes"), ["offline_when_team_away", "true"]),
+    ])
+    func badWidgetValuesAreRejectedWithASentence(fields: [(name: String, value: String)], mentions: [String]) throws {
+        let rejected = try #require(rejection(entry("op", "workspace.settings", "workspace", "acme") + fields))
+        expectSentence(rejected.message, mentions: mentions)
+    }
+}
