@@ -13,17 +13,6 @@ import TestSupport
 struct IntakeFuzzTests {
     typealias Field = (name: [UInt8], value: [UInt8])
 
-    /// SplitMix64, as in PresenceConvergenceTests: the same seed writes the same entries.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let seed: UInt64 = 0x5EED_F022_2026
     static let entryCount = 3_000
@@ -545,7 +534,7 @@ struct FuzzPlan {
                                           [0xED, 0xA0, 0x80], [0xE2, 0x82], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xF4, 0x90, 0x80, 0x80],
                                           [0xF0, 0x80, 0x80, 0xAF], [0xFE]]
 
-    var rng: IntakeFuzzTests.SplitMix64
+    var rng: SplitMix64
     let workspaces: [String]
     let ghostPrefix: String
     var agents: [String: [String]] = [:]
@@ -555,7 +544,7 @@ struct FuzzPlan {
     private var counter = 0
 
     init(seed: UInt64, workspaces: [String], ghostPrefix: String) {
-        rng = IntakeFuzzTests.SplitMix64(state: seed)
+        rng = SplitMix64(state: seed)
         self.workspaces = workspaces
         self.ghostPrefix = ghostPrefix
         let edge = [String(repeating: "z", count: 64), "a.b_c@d-e", "0", "-", "..", "@", "A", "_", "agents", "x.log"]

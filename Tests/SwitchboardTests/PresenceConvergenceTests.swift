@@ -10,16 +10,6 @@ import TestSupport
 /// random sequences, straight against the scripts.
 @Suite("Presence converges whatever the order")
 struct PresenceConvergenceTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let agent = Identifier("ag")!
     static let sessions = [Identifier("s1")!, Identifier("s2")!]
