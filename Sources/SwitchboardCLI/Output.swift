@@ -43,9 +43,9 @@ enum Render {
     /// Milliseconds since 1970 as now.
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// `42s ago`, or `–` for no time.
+    /// `42s ago` (or `in 42s` for a time ahead), or `–` for no time.
     static func ago(_ milliseconds: Int64?, now: Int64 = now()) -> String {
-        milliseconds.map { "\(max(0, now - $0) / 1000)s ago" } ?? "–"
+        milliseconds.map { $0 > now ? "in \(($0 - now) / 1000)s" : "\((now - $0) / 1000)s ago" } ?? "–"
     }
 
     /// `2025-01-02T12:01:02.345Z (42s ago)`, or `–` for no time.

@@ -32,13 +32,19 @@ enum WatchCommand {
         return 0
     }
 
-    /// `12:01:02.345  v17  42  ● away ← online  "lunch"  (override by sup-1)`
+    /// `12:01:02.345  v17  42  ● away ← online  "lunch"  (override by sup-1)`, or for the
+    /// widget `12:01:02.345  v18  widget  ● offline ← online  (team_away)`
     static func describe(_ payload: [UInt8]) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] else {
             return String(decoding: payload, as: UTF8.self)
         }
         let text = { (key: String) in object[key] as? String }
         let time = text("timestamp").map { String($0.dropFirst(11).prefix(12)) } ?? ""
+        if text("type") == "widget" {
+            let state = text("state") ?? "?"
+            return "\(time)  v\(object["version"].map { "\($0)" } ?? "?")  widget  \(Terminal.dot(for: state == "online" ? "online" : "offline")) "
+                + "\(state) ← \(text("previous") ?? "?")  (\(text("reason") ?? ""))"
+        }
         let status = text("status") ?? "?"
         var line = "\(time)  v\(object["version"].map { "\($0)" } ?? "?")  \(text("agentId") ?? "?")  \(Terminal.dot(for: status)) \(status) ← \(text("previous") ?? "?")"
         if let message = text("message") { line += "  \"\(message)\"" }

@@ -111,6 +111,13 @@ struct WidgetTests {
         #expect(events.allSatisfy { $0["entry"] != nil }, "a settings change names its entry")
     }
 
+    /// Regression: `widget_manual` alone (the default mode is manual) used to be stored and ignored.
+    @Test func aManualStateAloneTakesEffect() throws {
+        let harness = try PresenceHarness(workers: 1)
+        try harness.apply([("op", "workspace.settings"), ("widget_manual", "offline")])
+        #expect(try Self.widgetEvents(harness).map { $0["reason"] ?? "" } == ["manual_offline"])
+    }
+
     @Test func badWidgetSettingsAreDeadLetteredWithAClearSentence() throws {
         let harness = try PresenceHarness(workers: 1)
         let outcome = try harness.apply([("op", "workspace.settings"), ("widget_hours", "mon 9-17")])

@@ -23,7 +23,7 @@ enum RoutingLua {
           'widget_mode', 'widget_manual', 'offline_when_team_away')
         SETTINGS = {routing = v[1] or '\#(WorkspaceSettingsDefaults.routing.rawValue)', busy_fallback = v[2] == 'true',
           default_capacity = tonumber(v[3] or '\#(WorkspaceSettingsDefaults.defaultCapacity)'), ai_chat = v[4] == 'true',
-          widget_mode = v[5] or nil, widget_manual = v[6] or 'online', offline_when_team_away = v[7] == 'true'}
+          widget_mode = v[5] or nil, widget_manual = v[6] or nil, offline_when_team_away = v[7] == 'true'}
       end
       return SETTINGS
     end
@@ -179,7 +179,7 @@ enum RoutingLua {
       local s = settings()
       local w = redis.call('HMGET', P .. 'widget', 'state', 'reason', 'schedule_open')
       -- Never configured: the widget is simply online and nothing is stored.
-      if not s.widget_mode and not s.offline_when_team_away and not w[1] then return end
+      if not s.widget_mode and not s.widget_manual and not s.offline_when_team_away and not w[1] then return end
       local open, reason
       if s.widget_mode == 'hours' then
         if not w[3] then return end  -- a worker is computing the schedule; it calls back
