@@ -783,6 +783,8 @@ def main():
     help_text = subprocess.run([binary, "worker", "--help"], capture_output=True, text=True, timeout=30).stdout
     reclaim = "--claim-idle" in help_text and "--max-deliveries" in help_text
     extra = ["--claim-idle", "2s", "--max-deliveries", "5"] if reclaim else []
+    if "--http" in help_text:
+        extra += ["--http", "off"]  # several workers on one host: no health port each
     rng = random.Random(arguments.seed)
     folder = tempfile.mkdtemp(prefix="sb-chaos-")
     prefix = f"chaos{os.getpid()}x{rng.randrange(16**6):06x}"
