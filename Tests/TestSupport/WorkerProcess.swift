@@ -12,6 +12,8 @@ public final class WorkerProcess: Sendable {
     public init(redisURL: String, prefix: String, name: String, extraArguments: [String] = []) throws {
         self.name = name
         logPath = NSTemporaryDirectory() + "sb-worker-\(prefix)-\(name).log"
+        // A fresh log: tests with a fixed prefix must not read an earlier run's lines.
+        try? FileManager.default.removeItem(atPath: logPath)
         child = try ChildProcess(executable: BuiltProducts.switchboard,
                                  arguments: ["worker", "--redis", redisURL, "--prefix", prefix, "--name", name, "--log-level", "debug"]
                                      + (extraArguments.contains("--http") ? [] : ["--http", "off"]) + extraArguments,
