@@ -154,6 +154,10 @@ public final class RedisConnection {
         if let password = configuration.password {
             let command = configuration.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password)
             setup.append((command, authenticationError))
+        } else if let username = configuration.username {
+            // A user without a password: right for a `nopass` ACL user, and a clear WRONGPASS
+            // otherwise, instead of silently working as the default user.
+            setup.append((RedisCommand("AUTH", username, ""), authenticationError))
         }
         if configuration.database != 0 {
             setup.append((RedisCommand("SELECT", configuration.database), { error in

@@ -53,6 +53,40 @@ struct RecoveryTests {
         #expect(try Self.pending(harness) == 0)
     }
 
+    /// Regression: retrying entries after a refusal counted a delivery each time, so a long
+    /// outage set valid entries aside as "delivered too often". The refusal here is an ACL
+    /// that lacks TIME, the first command every script runs: every try fails inside the
+    /// script before it writes anything.
+    @Test func retriesDuringAnOutageDoNotCountAsDeliveries() throws {
+        let server = try RedisServerProcess()
+        let admin = RedisConnection(configuration: server.configuration())
+        try admin.send(RedisCommand("ACL", "SETUSER", "limited", "on", ">pw", "~*", "&*", "+@all", "-time"))
+        try admin.send(RedisCommand("XGROUP", "CREATE", "acl2:intake", "switchboard", "0", "MKSTREAM"))
+        let id = try admin.send(RedisCommand("XADD", "acl2:intake", "*", "op", "agent.login", "workspace", "w", "agent", "o2",
+                                             "session", "s", "reply", "1")).string ?? ""
+        _ = try admin.send(RedisCommand("XREADGROUP", "GROUP", "switchboard", "same", "STREAMS", "acl2:intake", ">"))
+        try admin.send(RedisCommand("XCLAIM", "acl2:intake", "switchboard", "same", "0", id, "RETRYCOUNT", "3"))
+        try admin.send(RedisCommand("CONFIG", "RESETSTAT"))
+        let url = "unix://limited:pw@" + server.socketPath
+        let worker = try WorkerProcess(redisURL: url, prefix: "acl2", name: "same", extraArguments: ["--max-deliveries", "5"])
+        defer { worker.stop() }
+        // Wait until it has tried several times (each retry re-claims with JUSTID).
+        let deadline = ContinuousClock.now + .seconds(15)
+        func claims() throws -> Int {
+            let stats = try admin.info("commandstats")["cmdstat_xclaim"] ?? ""
+            return Int(stats.split(separator: ",").first?.split(separator: "=").last ?? "") ?? 0
+        }
+        while try claims() < 6, ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(try claims() >= 6, "worker log: \(worker.log)")
+        let pending = try admin.send(RedisCommand("XPENDING", "acl2:intake", "switchboard", "-", "+", 10)).array?.first?.array
+        #expect(pending?[3].int == 4, "one delivery counted for the restart, none for the retries: \(String(describing: pending))")
+        #expect(try admin.send(RedisCommand("XLEN", "acl2:dead")).int == 0, "a refused permission is not the entry's fault")
+        try admin.send(RedisCommand("ACL", "SETUSER", "limited", "+time"))
+        let reply = try admin.send(RedisCommand("BLPOP", "acl2:reply:\(id)", "20"), timeout: .seconds(22))
+        #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true, "worker log: \(worker.log)")
+        #expect(try admin.send(RedisCommand("XLEN", "acl2:dead")).int == 0)
+    }
+
     @Test func aRestartedWorkerTakesBackItsOwnPendingEntriesFirst() throws {
         let harness = try PresenceHarness(workers: 0)
         let id = try harness.submit([("op", "agent.login"), ("agent", "o1"), ("session", "s")], reply: true)

@@ -79,7 +79,12 @@ enum SettingsUpdateScript {
         fields[#fields + 1] = ARGV[i + 1]
       end
     end
-    if #fields == 0 then return outcome('stale') end
+    if #fields == 0 then
+      -- A redelivery: if the worker that applied it died before asking for the business
+      -- hours to be computed, ask again.
+      local waiting = settings().widget_mode == 'hours' and redis.call('HEXISTS', P .. 'widget', 'schedule_open') == 0
+      return outcome('stale', {widget_schedule = waiting or nil})
+    end
     local routing, widget, schedule = false, false, false
     for i = 1, #fields, 2 do
       redis.call('HSET', P .. 'settings', fields[i], fields[i + 1], 'v.' .. fields[i], ENTRY)

@@ -23,11 +23,18 @@ struct WidgetScheduler {
         let nowMilliseconds = Int(now.timeIntervalSince1970 * 1000)
         let claim = WidgetClaimScript.command(keys: keys, now: nowMilliseconds, lease: lease, limit: claimLimit)
         let due = (try connection.evaluate(WidgetClaimScript.script, command: claim).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
-        for workspace in due { try update(workspace, at: now, on: connection) }
+        let claimed = nowMilliseconds + lease.wholeMilliseconds
+        for workspace in due { try update(workspace, at: now, claimed: claimed, on: connection) }
         return due.count
     }
 
-    private func update(_ workspace: Identifier, at now: Date, on connection: RedisConnection) throws {
+    /// Sets the workspace's next time on the schedule, unless it was re-scheduled meanwhile.
+    private func reschedule(_ workspace: Identifier, claimed: Int, next: Int?, on connection: RedisConnection) throws {
+        let command = WidgetRescheduleScript.command(keys: keys, workspace: workspace, claimed: claimed, next: next)
+        _ = try connection.evaluate(WidgetRescheduleScript.script, command: command)
+    }
+
+    private func update(_ workspace: Identifier, at now: Date, claimed: Int, on connection: RedisConnection) throws {
         let ws = keys.workspace(workspace)
         let read = try connection.pipeline([
             RedisCommand("HMGET", ws.settings, "widget_mode", "widget_hours", "widget_timezone", "widget_exceptions"),
@@ -36,7 +43,7 @@ struct WidgetScheduler {
         let settings = (read[0].array ?? []).map { $0.string }
         let version = read[1].string ?? "0"
         guard settings.first == "hours" else {
-            _ = try connection.send(RedisCommand("ZREM", keys.widgetSchedule, workspace.rawValue))  // manual: nothing to fire
+            try reschedule(workspace, claimed: claimed, next: nil, on: connection)  // manual: nothing to fire
             return
         }
         let schedule: WidgetSchedule
@@ -45,20 +52,14 @@ struct WidgetScheduler {
         } catch {
             // Each field was valid when set; this cannot happen unless keys were edited by hand.
             logger.error("widget schedule unreadable; widget left as it is", metadata: ["workspace": workspace.rawValue, "error": error.message])
-            _ = try connection.send(RedisCommand("ZREM", keys.widgetSchedule, workspace.rawValue))
+            try reschedule(workspace, claimed: claimed, next: nil, on: connection)
             return
         }
         let next = schedule.nextChange(after: now).map { Int(($0.timeIntervalSince1970 * 1000).rounded(.up)) }
         let call = WidgetScheduleScript.call(keys: ws, eventsCap: configuration.eventsCap, open: schedule.isOpen(at: now),
                                              nextChange: next, settingsVersion: version)
         let outcome = try ScriptOutcome(reply: connection.evaluate(call.script, command: call.command))
-        if outcome.kind == .stale {
-            // The settings changed meanwhile: compute again at once.
-            _ = try connection.send(RedisCommand("ZADD", keys.widgetSchedule, Int(now.timeIntervalSince1970 * 1000), workspace.rawValue))
-        } else if let next {
-            _ = try connection.send(RedisCommand("ZADD", keys.widgetSchedule, next, workspace.rawValue))
-        } else {
-            _ = try connection.send(RedisCommand("ZREM", keys.widgetSchedule, workspace.rawValue))
-        }
+        // Stale: the settings changed meanwhile; compute again at once.
+        try reschedule(workspace, claimed: claimed, next: outcome.kind == .stale ? Int(now.timeIntervalSince1970 * 1000) : next, on: connection)
     }
 }

@@ -18,6 +18,22 @@ enum WidgetClaimScript {
     }
 }
 
+/// Moves a claimed workspace to its next boundary (or off the schedule), unless someone
+/// re-scheduled it meanwhile (a settings change asking for a computation now): that wins.
+enum WidgetRescheduleScript {
+    static let script = RedisScript(name: "widget_reschedule", source: #"""
+    local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+    if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+    if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
+    return 1
+    """#)
+
+    /// `claimed` is the score the claim left (the lease's end); `next` nil takes it off.
+    static func command(keys: KeySchema, workspace: Identifier, claimed: Int, next: Int?) -> RedisCommand {
+        script.command(keys: [keys.widgetSchedule], arguments: [workspace.rawValue, claimed, next.map(String.init) ?? ""])
+    }
+}
+
 /// Stores the business hours' state as a worker computed it at `now`, unless the widget
 /// settings changed since the worker read them (then it is `stale` and computed again).
 enum WidgetScheduleScript {

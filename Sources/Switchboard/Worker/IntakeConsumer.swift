@@ -49,6 +49,9 @@ final class IntakeConsumer {
     /// Reads one batch (waiting up to `readBlock`), handles it, and returns how many entries it held.
     func runOnce(on connection: RedisConnection) throws -> Int {
         if let recovery {
+            // The start's claim counts one delivery, once: retries after a failure must not
+            // count more, or a long outage would set valid entries aside.
+            self.recovery = .retry
             let taken = try takeBack(on: connection, counting: recovery == .startup)
             if taken == 0 { self.recovery = nil }
             return taken
@@ -82,7 +85,10 @@ final class IntakeConsumer {
         let pending = try pendingEntries(minimumIdle: 0, owner: configuration.name, on: connection)
         if pending.isEmpty { return 0 }
         let ids = pending.keys.sorted(by: IntakeRecord.precedes)
-        let entries = try connection.pipeline(ids.map { RedisCommand("XRANGE", keys.intake, $0, $0) })
+        // JUSTID claims without counting a delivery and resets the idle time, so the other
+        // workers leave these entries alone while this one retries them.
+        let refresh = RedisCommand("XCLAIM", arguments: [keys.intake, keys.consumerGroup, configuration.name, "0"] + ids + ["JUSTID"])
+        let entries = Array(try connection.pipeline([refresh] + ids.map { RedisCommand("XRANGE", keys.intake, $0, $0) }).dropFirst())
         // An entry deleted from the stream meanwhile reads as empty and is simply acknowledged.
         let records = zip(ids, entries).map { id, reply in
             IntakeRecord.records(fromEntries: reply).first ?? IntakeRecord(id: id, fields: [])
@@ -96,7 +102,13 @@ final class IntakeConsumer {
         var query = RedisCommand("XPENDING", keys.intake, keys.consumerGroup, "IDLE", minimumIdle, "-", "+", configuration.batchSize)
         if let owner { query.append(owner) }
         let pending = try connection.send(query)
-        if let error = pending.serverError { throw error }
+        if let error = pending.serverError {
+            // Redis restarted without its data: the group is gone, and so is what was pending.
+            guard error.code == "NOGROUP" else { throw error }
+            logger.warning("intake consumer group missing; creating it", metadata: ["stream": keys.intake])
+            try ensureGroup(on: connection)
+            return [:]
+        }
         var deliveries: [String: Int] = [:]
         for item in pending.array ?? [] {  // [id, consumer, idle ms, deliveries]
             guard let parts = item.array, parts.count == 4, let id = parts[0].string, let count = parts[3].int else { continue }
@@ -123,7 +135,13 @@ final class IntakeConsumer {
         if !records.isEmpty {
             logger.notice(owner == nil ? "claimed entries left pending by another worker" : "took back own pending entries",
                           metadata: ["entries": "\(records.count)", "set_aside": "\(setAside.count)"])
-            try handle(records, setAside: setAside, on: connection)
+            do {
+                try handle(records, setAside: setAside, on: connection)
+            } catch {
+                // These entries are this worker's now: take them back before reading new ones.
+                if recovery == nil { recovery = .retry }
+                throw error
+            }
             metrics.reclaimed.increment(by: Double(records.count))
             reclaimed += records.count
         }
@@ -140,6 +158,7 @@ final class IntakeConsumer {
         var calls: [(record: IntakeRecord, entry: IntakeEntry, call: WorkspaceScriptCall)] = []
         var followUp: [RedisCommand] = []
         var counts: [Count: Int] = [:]
+        var assignments = 0
         for record in records where !record.fields.isEmpty {
             if let reason = setAside[record.id] {
                 followUp += deadLetter(record, error: reason)
@@ -161,7 +180,7 @@ final class IntakeConsumer {
                 // replica…): keep the whole batch pending and read it again after a pause;
                 // what did run is then stale and has no second effect.
                 if Self.isTransient(error) { throw error }
-                followUp += deadLetter(item.record, error: "Applying the entry failed inside Redis: \(error.message).")
+                followUp += deadLetter(item.record, error: "Applying the entry failed inside Redis: \(Self.sentence(error.message))")
                 counts[Count(op: item.entry.command.op, outcome: "failed"), default: 0] += 1
                 continue
             }
@@ -174,7 +193,7 @@ final class IntakeConsumer {
                 continue
             }
             counts[Count(op: item.entry.command.op, outcome: outcome.kind.rawValue), default: 0] += 1
-            if outcome.assignments > 0 { metrics.assignments.increment(by: Double(outcome.assignments)) }
+            assignments += outcome.assignments
             if outcome.kind == .rejected {
                 followUp += deadLetter(item.record, error: outcome.error ?? "The entry was rejected.", outcome: outcome.json)
                 continue
@@ -187,6 +206,8 @@ final class IntakeConsumer {
                 // Due now, in the worker's clock (the scheduler compares with the same clock).
                 let now = Int(Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds).timeIntervalSince1970 * 1000)
                 followUp.append(RedisCommand("ZADD", keys.widgetSchedule, now, item.entry.workspace.rawValue))
+                // Known to the safety sweep, which puts it back on the schedule if this is lost.
+                followUp.append(RedisCommand("SADD", keys.workspaces, item.entry.workspace.rawValue))
             }
             if item.entry.wantsReply { followUp += replyCommands(to: item.record.id, json: outcome.json) }
         }
@@ -205,7 +226,10 @@ final class IntakeConsumer {
         ])
         if let error = acknowledged[0].serverError { throw error }
 
+        // Counted once acknowledged: a batch retried after a failure is not counted twice.
         handled += records.count
+        metrics.assignments.increment(by: Double(assignments))
+        metrics.deadLetters.increment(by: Double(followUp.filter { $0.name == "XADD" }.count))
         for (count, number) in counts { metrics.entries.increment(by: Double(number), labels: ["op": count.op, "outcome": count.outcome]) }
         let now = Date().timeIntervalSince1970
         for record in records {
@@ -224,18 +248,25 @@ final class IntakeConsumer {
         return op.rawValue
     }
 
+    /// A server's message as the end of a sentence: one final period.
+    static func sentence(_ message: String) -> String {
+        var text = message.trimmingCharacters(in: .whitespaces)
+        while text.hasSuffix(".") { text.removeLast() }
+        return text + "."
+    }
+
     /// Errors after which the same script call would succeed later.
     static func isTransient(_ error: RedisServerError) -> Bool {
-        // An ACL refusal inside a script arrives as a plain ERR naming NOPERM: a missing
+        // An ACL refusal inside a script arrives as a plain ERR ("The user executing the
+        // script can't run this command…" in Redis 7.0, NOPERM in later ones): a missing
         // permission is fixed by an operator, after which the entry applies; never dead-letter it.
         ["OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "NOSCRIPT", "NOPERM"].contains(error.code)
-            || error.message.contains("NOPERM")
+            || error.message.contains("NOPERM") || error.message.contains("The user executing the script can't")
     }
 
     /// `XADD sb:dead` of the original fields plus the error, this worker and the entry id.
     private func deadLetter(_ record: IntakeRecord, error: String, outcome: String? = nil) -> [RedisCommand] {
         logger.notice("intake entry dead-lettered", metadata: ["entry": record.id, "error": error])
-        metrics.deadLetters.increment()
         var command = RedisCommand("XADD", keys.deadLetters, "MAXLEN", "~", configuration.deadLettersCap, "*")
         for field in record.fields {
             command.append(field.name)

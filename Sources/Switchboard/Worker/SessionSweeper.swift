@@ -1,5 +1,6 @@
 // Expires sessions whose heartbeats stopped. Any worker may sweep, all at once: the claim
 // script hands each due workspace to one of them, and the expiry script is atomic anyway.
+import Foundation
 import Logging
 import Redis
 
@@ -44,8 +45,21 @@ struct SessionSweeper {
                 }
             }
             scheduled += try connection.pipeline(commands).count
+            try rescheduleWidgets(of: workspaces, on: connection)
         } while cursor != "0"
         return scheduled
+    }
+
+    /// The same net for the widgets' business hours: a workspace in hours mode that is off
+    /// the widget schedule (a worker died between a settings change and asking for the
+    /// computation) is put back on it, due now.
+    private func rescheduleWidgets(of workspaces: [Identifier], on connection: RedisConnection) throws {
+        let replies = try connection.pipeline(workspaces.flatMap {
+            [RedisCommand("HGET", keys.workspace($0).settings, "widget_mode"), RedisCommand("ZSCORE", keys.widgetSchedule, $0.rawValue)]
+        })
+        let now = Int(Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds).timeIntervalSince1970 * 1000)
+        let missing = workspaces.indices.filter { replies[2 * $0].string == "hours" && replies[2 * $0 + 1].isNull }
+        _ = try connection.pipeline(missing.map { RedisCommand("ZADD", keys.widgetSchedule, "NX", now, workspaces[$0].rawValue) })
     }
 
     /// Runs one sweep; returns the number of sessions expired.

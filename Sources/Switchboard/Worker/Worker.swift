@@ -26,7 +26,7 @@ public final class Worker: Sendable {
     static let scripts = [AgentEventScript.script, SessionExpiryScript.script, SweepClaimScript.script, ConversationNewScript.script,
                           ConversationCloseScript.script, SettingsUpdateScript.script, ConversationAssignScript.script,
                           ConversationTransferScript.script, AgentReassignScript.script, WidgetClaimScript.script,
-                          WidgetScheduleScript.script]
+                          WidgetScheduleScript.script, WidgetRescheduleScript.script]
 
     /// Creates a worker.
     public init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics = WorkerMetrics()) {
@@ -59,7 +59,8 @@ public final class Worker: Sendable {
             // A broken link needs the setup again; a server refusing work does not.
             let linkLost = error is RedisClientError
             if linkLost { ready = false }
-            health.failed("\(task): \(error)", linkLost: linkLost)
+            // Readiness is about the intake; a failing periodic task is logged, not flapped.
+            if linkLost || task == "intake" { health.failed("\(task): \(error)", linkLost: linkLost) }
             let text = "\(task): \(error)"
             if text != lastFailure {
                 logger.error("redis failed; retrying", metadata: ["task": task, "error": "\(error)"])
