@@ -73,7 +73,7 @@ struct OperationsReader {
         let names = Array(Set(known).union(consumers.keys)).sorted()
         let hashes = try connection.pipeline(names.map { RedisCommand("HGETALL", keys.worker($0)) })
         return zip(names, hashes).map { name, hash in
-            let fields = Self.pairs(hash).compactMapValues(\.string)
+            let fields = hash.stringPairs ?? [:]
             return WorkerSnapshot(name: name, state: fields.isEmpty ? "gone" : "alive", host: fields["host"], pid: fields["pid"].flatMap { Int($0) },
                                   version: fields["version"], startedAt: fields["started_at"].flatMap { Int64($0) },
                                   lastSeen: fields["last_seen"].flatMap { Int64($0) }, handled: fields["handled"].flatMap { Int($0) },
@@ -114,8 +114,7 @@ struct OperationsReader {
 
     func summary(of workspace: Identifier) throws -> WorkspaceSummary {
         let ws = keys.workspace(workspace)
-        let settings = Self.pairs(try connection.send(RedisCommand("HGETALL", ws.settings))).compactMapValues(\.string)
-            .filter { !$0.key.hasPrefix("v.") }
+        let settings = (try connection.send(RedisCommand("HGETALL", ws.settings)).stringPairs ?? [:]).filter { !$0.key.hasPrefix("v.") }
         let agents = try connection.send(RedisCommand("SMEMBERS", ws.agents)).array?.compactMap(\.string) ?? []
         let states = try connection.pipeline(agents.map { RedisCommand("HMGET", ws.base + "agent:" + $0, "status", "routable") })
         var statuses: [String: Int] = [:]
@@ -148,7 +147,8 @@ struct OperationsReader {
         }
     }
 
-    /// A flat `[name, value, …]` reply as a dictionary.
+    /// A flat `[name, value, …]` reply as a dictionary of replies (``RedisValue/stringPairs`` when
+    /// every value is text; this keeps integers and raw bytes).
     static func pairs(_ reply: RedisValue) -> [String: RedisValue] {
         let flat = reply.array ?? []
         var result: [String: RedisValue] = [:]

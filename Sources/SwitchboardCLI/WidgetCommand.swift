@@ -84,8 +84,8 @@ extension OperationsReader {
         let replies = try connection.pipeline([
             RedisCommand("HGETALL", ws.widget), RedisCommand("HGETALL", ws.settings), RedisCommand("SCARD", ws.available),
         ])
-        let widget = Self.pairs(replies[0]).compactMapValues(\.string)
-        let settings = Self.pairs(replies[1]).compactMapValues(\.string)
+        let widget = replies[0].stringPairs ?? [:]
+        let settings = replies[1].stringPairs ?? [:]
         let reason = widget["reason"] ?? "default"
         return WidgetSnapshot(state: widget["state"] ?? "online", reason: reason, explanation: WidgetSnapshot.explanations[reason] ?? reason,
                               since: widget["since"].flatMap { Int64($0) }, mode: settings["widget_mode"] ?? "manual",

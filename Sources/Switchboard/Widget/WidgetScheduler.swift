@@ -14,12 +14,9 @@ struct WidgetScheduler {
 
     private var keys: KeySchema { configuration.keys }
 
-    /// The worker's clock (ms): real time, shifted by `clockOffset` in tests and demos.
-    var now: Date { Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds) }
-
     /// Computes and stores the schedule of every due workspace; returns how many it handled.
     func run(on connection: RedisConnection) throws -> Int {
-        let now = self.now
+        let now = configuration.widgetClock
         let nowMilliseconds = Int(now.timeIntervalSince1970 * 1000)
         let claim = WidgetClaimScript.command(keys: keys, now: nowMilliseconds, lease: lease, limit: claimLimit)
         let due = (try connection.evaluate(WidgetClaimScript.script, command: claim).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }

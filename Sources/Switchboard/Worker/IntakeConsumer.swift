@@ -203,9 +203,8 @@ final class IntakeConsumer {
                 followUp.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", Int(earliest), item.entry.workspace.rawValue))
             }
             if outcome.widgetSchedule {
-                // Due now, in the worker's clock (the scheduler compares with the same clock).
-                let now = Int(Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds).timeIntervalSince1970 * 1000)
-                followUp.append(RedisCommand("ZADD", keys.widgetSchedule, now, item.entry.workspace.rawValue))
+                // Due now, in the clock the scheduler compares with.
+                followUp.append(RedisCommand("ZADD", keys.widgetSchedule, configuration.widgetClockMilliseconds, item.entry.workspace.rawValue))
                 // Known to the safety sweep, which puts it back on the schedule if this is lost.
                 followUp.append(RedisCommand("SADD", keys.workspaces, item.entry.workspace.rawValue))
             }

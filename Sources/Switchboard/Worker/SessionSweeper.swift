@@ -57,7 +57,7 @@ struct SessionSweeper {
         let replies = try connection.pipeline(workspaces.flatMap {
             [RedisCommand("HGET", keys.workspace($0).settings, "widget_mode"), RedisCommand("ZSCORE", keys.widgetSchedule, $0.rawValue)]
         })
-        let now = Int(Date().addingTimeInterval(configuration.clockOffset.fractionalSeconds).timeIntervalSince1970 * 1000)
+        let now = configuration.widgetClockMilliseconds
         let missing = workspaces.indices.filter { replies[2 * $0].string == "hours" && replies[2 * $0 + 1].isNull }
         _ = try connection.pipeline(missing.map { RedisCommand("ZADD", keys.widgetSchedule, "NX", now, workspaces[$0].rawValue) })
     }

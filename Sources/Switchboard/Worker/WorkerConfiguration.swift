@@ -1,4 +1,5 @@
 // What a worker needs to know: where Redis is, its own name, and the presence timings.
+import Foundation
 import Redis
 
 /// Settings of one worker process.
@@ -26,6 +27,11 @@ public struct WorkerConfiguration: Sendable {
     public var heartbeatInterval: Duration = .seconds(2)
     /// Shifts the clock the widgets' business hours are judged by (tests and demos only).
     public var clockOffset: Duration = .zero
+    /// The clock the widgets' business hours are judged by, and the widget schedule's scores
+    /// are written in: real time shifted by `clockOffset`.
+    var widgetClock: Date { Date().addingTimeInterval(clockOffset.fractionalSeconds) }
+    /// ``widgetClock`` in milliseconds, as the widget schedule's scores.
+    var widgetClockMilliseconds: Int { Int(widgetClock.timeIntervalSince1970 * 1000) }
     /// How many events each workspace's events stream keeps (approximately).
     public var eventsCap: Int = 100_000
     /// How many dead letters `sb:dead` keeps (approximately).
