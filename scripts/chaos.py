@@ -639,7 +639,7 @@ def replay_conversations(events, new_entries):
 
     for stream_id, event in events:
         kind = event.get("type")
-        cid, agent, version = event.get("conversationId"), event.get("agentId"), event.get("version")
+        cid, agent, version = event.get("conversation_id"), event.get("agent_id"), event.get("version")
         where = f"v{version} {kind} {cid or ''} entry {event.get('entry')}"
         current = conversations.get(cid)
         if kind == "profile" and "capacity" in event:

@@ -26,6 +26,9 @@ enum Render {
     static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // One naming convention for the whole public contract: snake_case, as in intake
+        // fields, stored hash fields and events (docs/protocol.md, "Field names").
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 

@@ -46,7 +46,7 @@ enum WatchCommand {
                 + "\(state) ← \(text("previous") ?? "?")  (\(text("reason") ?? ""))"
         }
         let status = text("status") ?? "?"
-        var line = "\(time)  v\(object["version"].map { "\($0)" } ?? "?")  \(text("agentId") ?? "?")  \(Terminal.dot(for: status)) \(status) ← \(text("previous") ?? "?")"
+        var line = "\(time)  v\(object["version"].map { "\($0)" } ?? "?")  \(text("agent_id") ?? "?")  \(Terminal.dot(for: status)) \(status) ← \(text("previous") ?? "?")"
         if let message = text("message") { line += "  \"\(message)\"" }
         line += "  (\(text("reason") ?? "")\(text("actor").map { " by \($0)" } ?? ""))"
         return line

@@ -114,7 +114,7 @@ struct AccessControlTests {
         // Routing: a new conversation goes to agent 42.
         let routed = try applied([("op", "conversation.new"), ("conversation", "c-1"), ("priority", "5")], by: first)
         let assigned = events(routed).first { $0["type"] as? String == "assigned" }
-        #expect(assigned?["agentId"] as? String == "42", "c-1 is routed to agent 42: \(routed)")
+        #expect(assigned?["agent_id"] as? String == "42", "c-1 is routed to agent 42: \(routed)")
         try applied([("op", "conversation.new"), ("conversation", "c-2"), ("team", "sales")], by: first)
         try applied([("op", "conversation.assign"), ("conversation", "c-2"), ("agent", "42"), ("actor", "sup-1")], by: first)
         try applied([("op", "conversation.transfer"), ("conversation", "c-2"), ("team", "billing"), ("actor", "42")], by: first)
@@ -144,8 +144,8 @@ struct AccessControlTests {
         #expect(try agent("43", on: redis)["status"] == "offline")
 
         // The operator saw every status change.
-        #expect(broadcasts.wait { $0.map(PresenceHarness.decode).contains { $0["agentId"] as? String == "43" && $0["reason"] as? String == "expired" } })
-        let seen = broadcasts.all.map(PresenceHarness.decode).filter { $0["agentId"] as? String == "42" }.compactMap { $0["status"] as? String }
+        #expect(broadcasts.wait { $0.map(PresenceHarness.decode).contains { $0["agent_id"] as? String == "43" && $0["reason"] as? String == "expired" } })
+        let seen = broadcasts.all.map(PresenceHarness.decode).filter { $0["agent_id"] as? String == "42" }.compactMap { $0["status"] as? String }
         #expect(seen == ["online", "away", "online", "offline"], "broadcasts of agent 42: \(seen)")
 
         // Nothing was refused: not in the logs, not in a dead letter, not in ACL LOG.

@@ -40,11 +40,11 @@ struct ConversationCommandTests {
         try applied(harness, ["conversation", "new", "c1", "--team", "sales", "--priority", "3"])
         let open = try json(harness, ["inspect", "conversation", "c1"])
         #expect(open["state"] as? String == "queued" && open["team"] as? String == "sales" && open["priority"] as? Int == 3)
-        #expect(open["createdAt"] is Int && open["agent"] == nil)
+        #expect(open["created_at"] is Int && open["agent"] == nil)
 
         try applied(harness, ["conversation", "close", "c1"])
         let closed = try json(harness, ["inspect", "conversation", "c1"])
-        #expect(closed["state"] as? String == "closed" && closed["closedAt"] is Int)
+        #expect(closed["state"] as? String == "closed" && closed["closed_at"] is Int)
         #expect(try queued(harness, team: "sales").count == 0)
 
         let text = try run(harness, ["inspect", "conversation", "c1"])
@@ -63,7 +63,7 @@ struct ConversationCommandTests {
         #expect(general.ids == ["high", "low"] && general.count == 2)
         let queue = try json(harness, ["inspect", "queue"])
         let first = (queue["conversations"] as? [[String: Any]])?.first
-        #expect(first?["position"] as? Int == 1 && first?["priority"] as? Int == 5 && first?["createdAt"] is Int)
+        #expect(first?["position"] as? Int == 1 && first?["priority"] as? Int == 5 && first?["created_at"] is Int)
         #expect(try queued(harness, team: "billing").ids == ["other-team"])
 
         let text = try run(harness, ["inspect", "queue"])
@@ -85,7 +85,7 @@ struct ConversationCommandTests {
 
         try applied(harness, ["conversation", "assign", "c1", "a", "--actor", "sup"])
         let assigned = try json(harness, ["inspect", "conversation", "c1"])
-        #expect(assigned["state"] as? String == "assigned" && assigned["agent"] as? String == "a" && assigned["assignedAt"] is Int)
+        #expect(assigned["state"] as? String == "assigned" && assigned["agent"] as? String == "a" && assigned["assigned_at"] is Int)
         #expect(try queued(harness).count == 0)
 
         // Back to the queue, at its original place.
@@ -106,13 +106,13 @@ struct ConversationCommandTests {
     @Test func settingsAreWrittenThenReadBack() throws {
         let harness = try PresenceHarness()
         let before = try json(harness, ["settings"])
-        #expect(before["routing"] as? String == "round_robin" && before["defaultCapacity"] as? Int == 3)
+        #expect(before["routing"] as? String == "round_robin" && before["default_capacity"] as? Int == 3)
         #expect((before["defaults"] as? [String])?.count == 4)
 
         try applied(harness, ["settings", "--routing", "least_loaded", "--default-capacity", "5", "--ai-chat", "true"])
         let after = try json(harness, ["settings"])
         #expect(after["routing"] as? String == "least_loaded")
-        #expect(after["defaultCapacity"] as? Int == 5 && after["aiChat"] as? Bool == true && after["busyFallback"] as? Bool == false)
+        #expect(after["default_capacity"] as? Int == 5 && after["ai_chat"] as? Bool == true && after["busy_fallback"] as? Bool == false)
         #expect(after["defaults"] as? [String] == ["busy_fallback"])
 
         let text = try run(harness, ["settings"])

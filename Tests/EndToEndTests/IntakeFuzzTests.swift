@@ -274,11 +274,11 @@ struct IntakeFuzzTests {
 
         let validIDs = planned.indices.filter { planned[$0].valid }.map { ids[$0] }
         let events = try harness.events()
-        let statusEvents = events.filter { $0["type"] == "status" && $0["agentId"] == "ord" }
+        let statusEvents = events.filter { $0["type"] == "status" && $0["agent_id"] == "ord" }
         #expect(statusEvents.map { $0["status"] ?? "" } == expectedStatuses.map(\.status))
         #expect(statusEvents.map { $0["message"] ?? "" } == expectedStatuses.map(\.message))
         let queued = events.filter { $0["type"] == "queued" }
-        #expect(queued.map { $0["conversationId"] ?? "" } == (0..<5).map { "q\($0)" })
+        #expect(queued.map { $0["conversation_id"] ?? "" } == (0..<5).map { "q\($0)" })
         #expect(queued.map { $0["priority"] ?? "" } == (0..<5).map { String($0) })
         #expect((statusEvents + queued).compactMap { $0["entry"] }.sorted() == validIDs.sorted(), "one event per valid entry")
         #expect(statusEvents.compactMap { $0["entry"] } == validIDs.filter { id in statusEvents.contains { $0["entry"] == id } },

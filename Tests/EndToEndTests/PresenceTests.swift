@@ -27,7 +27,7 @@ struct PresenceTests {
         let away = try #require(messages.first { $0["status"] as? String == "away" })
         #expect(away["type"] as? String == "status")
         #expect(away["workspace"] as? String == harness.workspace)
-        #expect(away["agentId"] as? String == "42")
+        #expect(away["agent_id"] as? String == "42")
         #expect(away["previous"] as? String == "busy")
         #expect(away["message"] as? String == "now away")
         #expect(away["actor"] as? String == "42")
@@ -109,7 +109,7 @@ struct PresenceTests {
         try harness.apply([("op", "agent.status"), ("agent", "marker"), ("status", "offline")])
         let expired = try harness.events().filter { $0["reason"] == "expired" }
         #expect(expired.count == 3)
-        #expect(Set(expired.compactMap { $0["agentId"] }) == ["e1", "e2", "e3"])
+        #expect(Set(expired.compactMap { $0["agent_id"] }) == ["e1", "e2", "e3"])
         #expect(try harness.sessions("e1").isEmpty)
         #expect(try harness.agent("e1")["routable"] == "0")
     }

@@ -58,19 +58,19 @@ struct RoutingPropertyTests {
         for event in try harness.events() {
             switch event["type"] {
             case "status":
-                status[event["agentId"]!] = event["status"]
+                status[event["agent_id"]!] = event["status"]
             case "assigned":
-                let conversation = event["conversationId"]!, agent = event["agentId"]!
+                let conversation = event["conversation_id"]!, agent = event["agent_id"]!
                 if holder[conversation] != nil { violations.append("\(conversation) assigned twice") }
                 if closed.contains(conversation) { violations.append("\(conversation) assigned after closing") }
-                if status[agent] != "online" || event["agentStatus"] != "online" {
+                if status[agent] != "online" || event["agent_status"] != "online" {
                     violations.append("\(conversation) went to \(agent) while \(status[agent] ?? "unknown")")
                 }
                 holder[conversation] = agent
                 open[agent, default: []].insert(conversation)
                 if open[agent]!.count > capacity[agent]! { violations.append("\(agent) over capacity: \(open[agent]!.count) > \(capacity[agent]!)") }
             case "closed":
-                let conversation = event["conversationId"]!
+                let conversation = event["conversation_id"]!
                 closed.insert(conversation)
                 if let agent = holder[conversation] { open[agent]?.remove(conversation) }
             default:

@@ -22,7 +22,7 @@ struct RoutingTests {
     }
 
     private func assignments(_ harness: PresenceHarness) throws -> [(conversation: String, agent: String)] {
-        try harness.events().filter { $0["type"] == "assigned" }.map { ($0["conversationId"] ?? "", $0["agentId"] ?? "") }
+        try harness.events().filter { $0["type"] == "assigned" }.map { ($0["conversation_id"] ?? "", $0["agent_id"] ?? "") }
     }
 
     private func conversation(_ harness: PresenceHarness, _ id: String) throws -> [String: String] {
@@ -96,8 +96,8 @@ struct RoutingTests {
         try login(harness, "free")
         try new(harness, "c2")
         #expect(try conversation(harness, "c2")["agent"] == "free", "an Online agent with room goes first")
-        let event = try #require(try harness.events().first { $0["type"] == "assigned" && $0["conversationId"] == "c1" })
-        #expect(event["agentStatus"] == "busy")
+        let event = try #require(try harness.events().first { $0["type"] == "assigned" && $0["conversation_id"] == "c1" })
+        #expect(event["agent_status"] == "busy")
     }
 
     @Test func teamsRouteToTheirMembers() throws {
@@ -136,7 +136,7 @@ struct RoutingTests {
         let harness = try PresenceHarness()
         try harness.apply([("op", "workspace.settings"), ("ai_chat", "true")])
         try new(harness, "c1")
-        #expect(try harness.events().contains { $0["type"] == "waiting" && $0["conversationId"] == "c1" })
+        #expect(try harness.events().contains { $0["type"] == "waiting" && $0["conversation_id"] == "c1" })
         #expect(try conversation(harness, "c1")["state"] == "queued")
     }
 
@@ -172,8 +172,8 @@ struct ManualRoutingTests {
         try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
         try harness.apply([("op", "conversation.new"), ("conversation", "c2")])
         #expect(try harness.apply([("op", "conversation.assign"), ("conversation", "c1"), ("agent", "a"), ("actor", "sup")])["outcome"] as? String == "applied")
-        let event = try #require(try harness.events().first { $0["type"] == "assigned" && $0["conversationId"] == "c1" })
-        #expect(event["agentStatus"] == "away" && event["reason"] == "manual" && event["actor"] == "sup")
+        let event = try #require(try harness.events().first { $0["type"] == "assigned" && $0["conversation_id"] == "c1" })
+        #expect(event["agent_status"] == "away" && event["reason"] == "manual" && event["actor"] == "sup")
 
         let full = try harness.apply([("op", "conversation.assign"), ("conversation", "c2"), ("agent", "a"), ("actor", "sup")])
         #expect(full["outcome"] as? String == "rejected" && (full["error"] as? String)?.contains("over_capacity") == true)
@@ -195,7 +195,7 @@ struct ManualRoutingTests {
         #expect(try harness.apply([("op", "conversation.transfer"), ("conversation", "c1"), ("team", "sales"), ("actor", "h1")])["outcome"] as? String == "applied")
         #expect(try conversation(harness, "c1")["agent"] == "s1")
         #expect(try harness.agent("h1")["load"] == "0")
-        #expect(try harness.events().contains { $0["type"] == "transferred" && $0["previousTeam"] == "support" })
+        #expect(try harness.events().contains { $0["type"] == "transferred" && $0["previous_team"] == "support" })
     }
 
     @Test func offlineAgentsKeepTheirConversationsUntilReassignedInTheirOriginalOrder() throws {
@@ -210,7 +210,7 @@ struct ManualRoutingTests {
         #expect(try harness.agent("a")["load"] == "0")
         #expect(try ["c1", "c2", "c3"].allSatisfy { try conversation(harness, $0)["state"] == "queued" })
         try setUp(harness, "b", capacity: 3)
-        let order = try harness.events().filter { $0["type"] == "assigned" && $0["agentId"] == "b" }.compactMap { $0["conversationId"] }
+        let order = try harness.events().filter { $0["type"] == "assigned" && $0["agent_id"] == "b" }.compactMap { $0["conversation_id"] }
         #expect(order == ["c1", "c2", "c3"])
 
         try setUp(harness, "c", capacity: 3)
@@ -228,7 +228,7 @@ struct RoutingReviewTests {
         try harness.apply([("op", "agent.profile"), ("agent", "a"), ("teams", "sales"), ("capacity", "1")])
         try harness.apply([("op", "agent.login"), ("agent", "a"), ("session", "s")])
         let first = try harness.events().first { $0["type"] == "assigned" }
-        #expect(first?["conversationId"] == "sales-high")
+        #expect(first?["conversation_id"] == "sales-high")
     }
 
     @Test func closingAnUnassignedConversationNamesNoAgent() throws {
@@ -236,7 +236,7 @@ struct RoutingReviewTests {
         try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
         try harness.apply([("op", "conversation.close"), ("conversation", "c1")])
         let closed = try #require(try harness.events().first { $0["type"] == "closed" })
-        #expect(closed["agentId"] == nil)
+        #expect(closed["agent_id"] == nil)
     }
 
     @Test func reassigningAnOnlineAgentGivesOthersTheFirstPick() throws {

@@ -22,8 +22,8 @@ public enum AgentEventScript {
         local role = redis.call('HGET', agent_key(event.a), 'role') or 'agent'
         if role ~= 'supervisor' and role ~= 'admin' and role ~= 'owner' then
           local why = string.format("Actor '%s' has role '%s' and may not change the status of agent '%s': only a supervisor, admin or owner may override a status.", event.a, role, agent)
-          emit('rejected', {op = 'agent.status', agentId = agent, status = event.st, actor = event.a, error = why},
-            {'type', 'op', 'agentId', 'status', 'actor', 'error', 'timestamp', 'version', 'entry'})
+          emit('rejected', {op = 'agent.status', agent_id = agent, status = event.st, actor = event.a, error = why},
+            {'type', 'op', 'agent_id', 'status', 'actor', 'error', 'timestamp', 'version', 'entry'})
           return outcome('rejected', {error = why})
         end
         event.r = 'override'

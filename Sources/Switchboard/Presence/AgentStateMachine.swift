@@ -144,13 +144,13 @@ enum AgentStateMachine {
 
       if after.status ~= before.status or (after.message or '') ~= (before.message or '') then
         local actor = (after.status_actor and after.status_actor ~= '') and after.status_actor or cjson.null
-        local event = emit('status', {agentId = agent, status = after.status, previous = before.status,
+        local event = emit('status', {agent_id = agent, status = after.status, previous = before.status,
           message = after.message or cjson.null, actor = actor, reason = after.status_reason}, STATUS_ORDER)
-        redis.call('PUBLISH', P .. 'status', cjson.encode({type = 'status', workspace = WS, agentId = agent,
+        redis.call('PUBLISH', P .. 'status', cjson.encode({type = 'status', workspace = WS, agent_id = agent,
           status = after.status, previous = before.status, message = after.message or cjson.null, actor = actor,
           reason = after.status_reason, timestamp = event.timestamp, version = event.version}))
       end
-      local profile, order = {agentId = agent}, {'type', 'agentId'}
+      local profile, order = {agent_id = agent}, {'type', 'agent_id'}
       for _, name in ipairs(PROFILE_FIELDS) do
         if after[name] ~= before[name] then profile[name] = after[name] or ''; order[#order + 1] = name end
       end

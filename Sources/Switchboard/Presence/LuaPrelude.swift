@@ -70,7 +70,7 @@ enum LuaPrelude {
       return fields
     end
 
-    local STATUS_ORDER = {'type', 'agentId', 'status', 'previous', 'message', 'actor', 'reason', 'timestamp', 'version', 'entry'}
+    local STATUS_ORDER = {'type', 'agent_id', 'status', 'previous', 'message', 'actor', 'reason', 'timestamp', 'version', 'entry'}
 
     local function earliest_expiry()
       local first = redis.call('ZRANGE', P .. 'sessions', 0, 0, 'WITHSCORES')

@@ -25,11 +25,11 @@ enum ConversationNewScript {
       end
     end
     redis.call('ZADD', P .. 'queue' .. suffix, score, conversation)
-    emit('queued', {conversationId = conversation, team = team, priority = priority},
-      {'type', 'conversationId', 'team', 'priority', 'timestamp', 'version', 'entry'})
+    emit('queued', {conversation_id = conversation, team = team, priority = priority},
+      {'type', 'conversation_id', 'team', 'priority', 'timestamp', 'version', 'entry'})
     drain(suffix)
     if settings().ai_chat and redis.call('HGET', ckey, 'state') == 'queued' then
-      emit('waiting', {conversationId = conversation, team = team}, {'type', 'conversationId', 'team', 'timestamp', 'version', 'entry'})
+      emit('waiting', {conversation_id = conversation, team = team}, {'type', 'conversation_id', 'team', 'timestamp', 'version', 'entry'})
     end
     return outcome('applied')
     """#)
@@ -53,8 +53,8 @@ enum ConversationCloseScript {
     redis.call('HSET', ckey, 'state', 'closed', 'closed_at', NOW, 'entry', ENTRY)
     -- Kept a day, so a conversation.new that this close overtook stays closed.
     redis.call('PEXPIRE', ckey, 86400000)
-    emit('closed', {conversationId = conversation, agentId = c[3] or nil, team = team},
-      {'type', 'conversationId', 'agentId', 'team', 'timestamp', 'version', 'entry'})
+    emit('closed', {conversation_id = conversation, agent_id = c[3] or nil, team = team},
+      {'type', 'conversation_id', 'agent_id', 'team', 'timestamp', 'version', 'entry'})
     if c[1] == 'assigned' and c[3] then
       redis.call('SREM', P .. 'agent:' .. c[3] .. ':conversations', conversation)
       redis.call('HINCRBY', P .. 'agent:' .. c[3], 'load', -1)
@@ -128,7 +128,7 @@ enum ConversationAssignScript {
     local ckey = P .. 'conversation:' .. conversation
     local c = redis.call('HMGET', ckey, 'state', 'agent', 'entry')
     if c[3] and not newer(ENTRY, c[3]) then return outcome('stale') end
-    local fields = {conversationId = conversation, agentId = agent, actor = actor}
+    local fields = {conversation_id = conversation, agent_id = agent, actor = actor}
     local why = refuse_unless_supervisor(actor, 'assign conversations')
     if why then return reject('conversation.assign', why, fields) end
     if not c[1] or c[1] == 'closed' then
@@ -167,15 +167,15 @@ enum ConversationTransferScript {
     if c[3] and not newer(ENTRY, c[3]) then return outcome('stale') end
     if not c[1] or c[1] == 'closed' then
       return reject('conversation.transfer', string.format("Conversation '%s' is %s; only an open conversation can be transferred.",
-        conversation, c[1] or 'unknown'), {conversationId = conversation, actor = actor})
+        conversation, c[1] or 'unknown'), {conversation_id = conversation, actor = actor})
     end
     local old = c[4] or ''
     if c[1] == 'queued' then redis.call('ZREM', P .. 'queue' .. (old ~= '' and (':' .. old) or ''), conversation) end
     if c[1] == 'assigned' then release(conversation, c[2]) end
     redis.call('HSET', ckey, 'team', team, 'entry', ENTRY)
     redis.call('SADD', P .. 'teams', team)
-    emit('transferred', {conversationId = conversation, team = team, previousTeam = old, agentId = c[2] or nil, actor = actor},
-      {'type', 'conversationId', 'team', 'previousTeam', 'agentId', 'actor', 'timestamp', 'version', 'entry'})
+    emit('transferred', {conversation_id = conversation, team = team, previous_team = old, agent_id = c[2] or nil, actor = actor},
+      {'type', 'conversation_id', 'team', 'previous_team', 'agent_id', 'actor', 'timestamp', 'version', 'entry'})
     drain(requeue(conversation))
     if c[1] == 'assigned' then reroute_agent(c[2], nil) end
     return outcome('applied')
@@ -190,7 +190,7 @@ enum ConversationTransferScript {
 enum AgentReassignScript {
     static let script = WorkspaceScriptCall.script("agent_reassign", RoutingLua.source + #"""
     local agent, to, actor, over = ARGV[4], ARGV[5], ARGV[6], ARGV[7] == 'true'
-    local fields = {agentId = agent, actor = actor}
+    local fields = {agent_id = agent, actor = actor}
     local why = refuse_unless_supervisor(actor, 'reassign conversations')
     if why then return reject('agent.reassign', why, fields) end
     -- A redelivered reassign must not move conversations the agent got since.
@@ -222,8 +222,8 @@ enum AgentReassignScript {
     local queues, list = {}, {}
     for _, item in ipairs(order) do
       release(item.id, agent)
-      emit('reassigned', {conversationId = item.id, agentId = agent, to = to, actor = actor},
-        {'type', 'conversationId', 'agentId', 'to', 'actor', 'timestamp', 'version', 'entry'})
+      emit('reassigned', {conversation_id = item.id, agent_id = agent, to = to, actor = actor},
+        {'type', 'conversation_id', 'agent_id', 'to', 'actor', 'timestamp', 'version', 'entry'})
       if to ~= '' then assign(item.id, to, 'reassigned', actor) else queues[requeue(item.id)] = true end
     end
     for suffix in pairs(queues) do list[#list + 1] = suffix end

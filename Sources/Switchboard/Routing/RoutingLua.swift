@@ -79,7 +79,7 @@ enum RoutingLua {
       return place
     end
 
-    local ASSIGNED_ORDER = {'type', 'conversationId', 'agentId', 'team', 'agentStatus', 'reason', 'actor', 'timestamp', 'version', 'entry'}
+    local ASSIGNED_ORDER = {'type', 'conversation_id', 'agent_id', 'team', 'agent_status', 'reason', 'actor', 'timestamp', 'version', 'entry'}
 
     -- After only the agent's load changed (status, teams and session as they were): its
     -- score moves, or it leaves the pools it just filled. Fewer writes than sync_pools on
@@ -107,8 +107,8 @@ enum RoutingLua {
       a.assigned_seq = redis.call('HINCRBY', P .. 'meta', 'assign_seq', 1)
       redis.call('HSET', P .. 'agent:' .. agent, 'load', a.load, 'assigned_seq', a.assigned_seq)
       sync_load(agent, a)
-      local event = emit('assigned', {conversationId = conversation, agentId = agent, team = team,
-        agentStatus = a.status, reason = reason, actor = actor}, ASSIGNED_ORDER)
+      local event = emit('assigned', {conversation_id = conversation, agent_id = agent, team = team,
+        agent_status = a.status, reason = reason, actor = actor}, ASSIGNED_ORDER)
       redis.call('PUBLISH', P .. 'assignments', cjson.encode(event))
     end
 
@@ -166,7 +166,7 @@ enum RoutingLua {
 
     local function reject(op, why, fields)
       fields.op, fields.error = op, why
-      emit('rejected', fields, {'type', 'op', 'conversationId', 'agentId', 'actor', 'error', 'timestamp', 'version', 'entry'})
+      emit('rejected', fields, {'type', 'op', 'conversation_id', 'agent_id', 'actor', 'error', 'timestamp', 'version', 'entry'})
       return outcome('rejected', {error = why})
     end
 

@@ -40,7 +40,7 @@ assert login["status"] == "online" and login["reason"] == "login", login
 outcome = apply(op="agent.status", agent="py-1", status="away", message="café ☕")
 assert outcome["outcome"] == "applied", outcome
 away = next_broadcast()
-expected = {"type": "status", "workspace": workspace, "agentId": "py-1", "status": "away",
+expected = {"type": "status", "workspace": workspace, "agent_id": "py-1", "status": "away",
             "previous": "online", "message": "café ☕", "actor": "py-1", "reason": "manual"}
 for key, value in expected.items():
     assert away[key] == value, (key, away)
