@@ -14,7 +14,7 @@ extension InspectCommand {
                 print(arguments.flag("json") ? try Render.json(summary) : table(summary))
                 return 0
             },
-            CommandSpec(name: "workers", abstract: "Workers: alive (heartbeat) or gone, host, pid, last seen, entries handled, pending entries.",
+            CommandSpec(name: "workers", abstract: "Workers: alive (heartbeat) or gone, host, pid, HTTP address, last seen, entries handled, pending entries.",
                         options: global, flags: [CommonOptions.json]) { arguments in
                 let workers = try operationsReader(arguments).workers()
                 print(arguments.flag("json") ? try Render.json(workers) : table(workers))
@@ -63,12 +63,12 @@ extension InspectCommand {
         let now = Render.now()
         let rows = workers.map { worker -> [String] in
             [worker.name, worker.state == "alive" ? Terminal.paint("alive", "32") : Terminal.paint("gone", "90"), worker.host ?? "–",
-             worker.pid.map(String.init) ?? "–", Render.ago(worker.lastSeen, now: now), worker.handled.map(String.init) ?? "–",
+             worker.pid.map(String.init) ?? "–", worker.http ?? "–", Render.ago(worker.lastSeen, now: now), worker.handled.map(String.init) ?? "–",
              worker.reclaimed.map(String.init) ?? "–", String(worker.pending), worker.idleMilliseconds.map { "\($0 / 1000)s" } ?? "–"]
         }
         let stuck = workers.filter { $0.state == "gone" && $0.pending > 0 }.map(\.pending).reduce(0, +)
         let note = stuck > 0 ? "\n\(stuck) entries pending with gone workers; live workers claim them after --claim-idle." : ""
-        return Render.table([["WORKER", "STATE", "HOST", "PID", "LAST SEEN", "HANDLED", "RECLAIMED", "PENDING", "IDLE"]] + rows) + note
+        return Render.table([["WORKER", "STATE", "HOST", "PID", "HTTP", "LAST SEEN", "HANDLED", "RECLAIMED", "PENDING", "IDLE"]] + rows) + note
     }
 
     private static func table(_ letters: [DeadLetter], total: Int) -> String {

@@ -12,6 +12,8 @@ struct WorkerSnapshot: Codable, Equatable {
     var host: String?
     var pid: Int?
     var version: String?
+    /// Where it serves `/healthz`, `/readyz` and `/metrics` (`host:port`), or `off`.
+    var http: String?
     /// Times in ms since 1970.
     var startedAt: Int64?
     var lastSeen: Int64?
@@ -75,7 +77,7 @@ struct OperationsReader {
         return zip(names, hashes).map { name, hash in
             let fields = hash.stringPairs ?? [:]
             return WorkerSnapshot(name: name, state: fields.isEmpty ? "gone" : "alive", host: fields["host"], pid: fields["pid"].flatMap { Int($0) },
-                                  version: fields["version"], startedAt: fields["started_at"].flatMap { Int64($0) },
+                                  version: fields["version"], http: fields["http"], startedAt: fields["started_at"].flatMap { Int64($0) },
                                   lastSeen: fields["last_seen"].flatMap { Int64($0) }, handled: fields["handled"].flatMap { Int($0) },
                                   reclaimed: fields["reclaimed"].flatMap { Int($0) }, pending: consumers[name]?.pending ?? 0,
                                   idleMilliseconds: consumers[name]?.idle)

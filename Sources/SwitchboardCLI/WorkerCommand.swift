@@ -19,6 +19,9 @@ enum WorkerCommand {
 
         HTTP (--http): GET /healthz (the process runs), GET /readyz (Redis reachable, group
         and scripts present; 503 with the reason otherwise), GET /metrics (Prometheus).
+        Without --http (or SWITCHBOARD_HTTP), a worker takes the first free port of
+        127.0.0.1:9464-9473, so workers started alike on one host each get their own; it logs
+        the address and shows it in its heartbeat (switchboard inspect workers).
         """,
         options: RedisOptions.options + [
             CommonOptions.prefix,
@@ -43,8 +46,8 @@ enum WorkerCommand {
                    help: "For tests and demos: judge widget business hours as if the clock had read this RFC 3339 time at start.",
                    environment: "SWITCHBOARD_WIDGET_CLOCK_START"),
             Option(name: "http", valueName: "HOST:PORT",
-                   help: "Where to serve /healthz, /readyz and /metrics, or 'off'.",
-                   environment: "SWITCHBOARD_HTTP", defaultValue: "127.0.0.1:9464"),
+                   help: "Where to serve /healthz, /readyz and /metrics, or 'off'. Default: the first free port of \(WorkerHTTP.defaultRange); a given address that is taken is an error.",
+                   environment: "SWITCHBOARD_HTTP"),
         ] + LoggingOptions.options
     ) { arguments in
         let name = arguments.value("name") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
@@ -77,9 +80,17 @@ enum WorkerCommand {
             configuration.clockOffset = .milliseconds(Int64((date.timeIntervalSinceNow * 1000).rounded()))
         }
         let logger = try LoggingOptions.logger(from: arguments, label: "worker")
-        let worker = Worker(configuration: configuration, logger: logger)
-
-        let endpoint = try WorkerHTTP.start(arguments.value("http") ?? "off", worker: worker)
+        // The endpoint listens first: the worker's heartbeat carries the address it got.
+        let metrics = WorkerMetrics()
+        let health = WorkerHealth()
+        let endpoint: HTTPEndpoint?
+        if let address = arguments.value("http") {
+            endpoint = try WorkerHTTP.start(address, health: health, registry: metrics.registry)
+        } else {
+            endpoint = try WorkerHTTP.startOnDefaultRange(health: health, registry: metrics.registry)
+        }
+        configuration.httpAddress = endpoint?.address
+        let worker = Worker(configuration: configuration, logger: logger, metrics: metrics, health: health)
         if let endpoint { logger.info("http endpoint listening", metadata: ["address": endpoint.address, "worker": name]) }
         TerminationSignals.onSignal { worker.stop() }
         worker.run()

@@ -23,9 +23,11 @@ struct ShutdownTests {
     /// ran on for ever.
     @Test func aSignalRightAfterStartStopsTheWorker() throws {
         let url = try TestRedis.url
+        // No HTTP endpoint: the default ports belong to DefaultHTTPPortTests while it runs.
         for attempt in 0..<12 {
             let child = try ChildProcess(executable: BuiltProducts.switchboard,
-                                         arguments: ["worker", "--redis", url, "--prefix", String(TestRedis.uniquePrefix().dropLast()), "--name", "early\(attempt)"],
+                                         arguments: ["worker", "--redis", url, "--prefix", String(TestRedis.uniquePrefix().dropLast()), "--name", "early\(attempt)",
+                                                     "--http", "off"],
                                          outputPath: "/dev/null")
             if attempt % 3 == 1 { usleep(UInt32(attempt) * 2_000) }
             child.signal(attempt % 2 == 0 ? SIGTERM : SIGINT)

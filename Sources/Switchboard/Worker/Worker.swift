@@ -16,7 +16,7 @@ public final class Worker: Sendable {
     /// What it counts, for `/metrics`.
     public let metrics: WorkerMetrics
     /// Whether it is ready, for `/readyz`.
-    public let health = WorkerHealth()
+    public let health: WorkerHealth
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     /// The longest time between two sweeps for expired sessions.
@@ -28,10 +28,13 @@ public final class Worker: Sendable {
                           ConversationTransferScript.script, AgentReassignScript.script, WidgetClaimScript.script,
                           WidgetScheduleScript.script, WidgetRescheduleScript.script]
 
-    /// Creates a worker.
-    public init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics = WorkerMetrics()) {
+    /// Creates a worker. `metrics` and `health` may be made first, for an HTTP endpoint that
+    /// must be listening before the worker knows its address.
+    public init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics = WorkerMetrics(),
+                health: WorkerHealth = WorkerHealth()) {
         self.configuration = configuration
         self.metrics = metrics
+        self.health = health
         var logger = logger
         logger[metadataKey: "worker"] = configuration.name
         self.logger = logger

@@ -25,6 +25,9 @@ public struct WorkerConfiguration: Sendable {
     public var maxDeliveries: Int = 5
     /// How often the worker refreshes its heartbeat key (`sb:worker:<name>`).
     public var heartbeatInterval: Duration = .seconds(2)
+    /// Where the worker serves `/healthz`, `/readyz` and `/metrics` (`host:port`), nil when it
+    /// serves nothing: written to the heartbeat so operators find each worker's endpoint.
+    public var httpAddress: String?
     /// Shifts the clock the widgets' business hours are judged by (tests and demos only).
     public var clockOffset: Duration = .zero
     /// The clock the widgets' business hours are judged by, and the widget schedule's scores

@@ -18,7 +18,7 @@ struct WorkerHeartbeat {
         var fields: [any RedisArgumentConvertible] = [
             key, "name", configuration.name, "host", ProcessInfo.processInfo.hostName, "pid", Int(getpid()),
             "version", SwitchboardInfo.version, "started_at", Int(startedAt.timeIntervalSince1970 * 1000), "last_seen", now,
-            "heartbeat_ms", configuration.heartbeatInterval.wholeMilliseconds,
+            "heartbeat_ms", configuration.heartbeatInterval.wholeMilliseconds, "http", configuration.httpAddress ?? "off",
         ]
         for (name, value) in counts { fields += [name, value] }
         let replies = try connection.pipeline([
