@@ -59,16 +59,6 @@ struct AccessControlTests {
 
     private func mentionsRefusal(_ text: String) -> Bool { Self.refusals.contains { text.contains($0) } }
 
-    /// Waits until `condition` holds, or the deadline passes; returns whether it did.
-    private func eventually(upTo seconds: Int = 15, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     // MARK: - The worker user
 
     /// Every op, the dead letters and the session sweep, by a worker under the documented rule:

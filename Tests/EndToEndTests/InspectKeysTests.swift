@@ -6,16 +6,6 @@ import TestSupport
 
 @Suite("switchboard inspect keys")
 struct InspectKeysTests {
-    /// Waits until `condition` holds, or the deadline passes; returns whether it did.
-    private func eventually(upTo seconds: Int = 15, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
-    }
-
     /// Every key under the harness's prefix, as SCAN finds it (the harness has one workspace).
     private func scanned(_ harness: PresenceHarness) throws -> Set<String> {
         var found = Set<String>()
