@@ -27,8 +27,9 @@ extension InspectCommand {
                 print(arguments.flag("json") ? try Render.json(letters) : table(letters, total: total))
                 return 0
             },
-            CommandSpec(name: "keys", abstract: "Every key of a workspace (and the global ones) with its type and a redis-cli line to read it.",
-                        options: shared + [Option(name: "limit", valueName: "N", help: "Show at most this many workspace keys.", defaultValue: "500")],
+            CommandSpec(name: "keys", abstract: "Every key of a workspace and every global key (workers' heartbeats and unread replies included) with its type and a redis-cli line to read it.",
+                        options: shared + [Option(name: "limit", valueName: "N", help: "Show at most this many workspace keys, and at most this many worker and reply keys.",
+                                                  defaultValue: "500")],
                         flags: [CommonOptions.json]) { arguments in
                 let keys = try operationsReader(arguments).keys(of: try CommonOptions.workspace(arguments),
                                                                 limit: try arguments.integer("limit", in: 1...1_000_000) ?? 500)

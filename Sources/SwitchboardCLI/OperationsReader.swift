@@ -97,21 +97,34 @@ struct OperationsReader {
         return (letters, try connection.send(RedisCommand("XLEN", keys.deadLetters)).int ?? 0)
     }
 
-    /// The workspace's keys (SCAN, so safe on a busy server), then the global ones.
+    /// Every key of the workspace, then every key of the deployment outside the workspaces:
+    /// the fixed global keys, each worker's heartbeat hash and the reply lists not yet read.
+    /// Found with SCAN, so safe on a busy server; `limit` caps the workspace's keys and,
+    /// separately, the worker and reply keys.
     func keys(of workspace: Identifier, limit: Int) throws -> [KeyDescription] {
-        var found: [String] = []
-        var cursor = "0"
-        repeat {
-            let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", Self.escapeGlob(keys.workspace(workspace).base) + "*", "COUNT", 1000))
-            cursor = reply.array?.first?.string ?? "0"
-            found += reply.array?.last?.array?.compactMap(\.string) ?? []
-        } while cursor != "0" && found.count < limit
-        let global = [keys.intake, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.workers, keys.safetySweepLease]
-        let all = Array(found.sorted().prefix(limit)) + global
+        let own = try scan(matching: Self.escapeGlob(keys.workspace(workspace).base) + "*", limit: limit)
+        // Under the prefix but not `sb:{…}`: not a key of any workspace.
+        let outside = Set(try scan(matching: Self.escapeGlob(keys.prefix + ":") + "[^{]*", limit: Int.max))
+        let fixed = [keys.intake, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.safetySweepLease,
+                     keys.widgetSchedule, keys.workers]
+        let others = outside.subtracting(fixed).sorted().prefix(limit)
+        let all = Array(Set(own).sorted().prefix(limit)) + fixed + others
         let types = try connection.pipeline(all.map { RedisCommand("TYPE", $0) }).map { $0.string ?? "none" }
         return zip(all, types).filter { $0.1 != "none" }.map { key, type in
             KeyDescription(key: key, type: type, read: "redis-cli " + Self.readCommand(type: type, key: key))
         }
+    }
+
+    /// The keys matching a SCAN pattern, stopping once `limit` are found.
+    private func scan(matching pattern: String, limit: Int) throws -> [String] {
+        var found: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))
+            cursor = reply.array?.first?.string ?? "0"
+            found += reply.array?.last?.array?.compactMap(\.string) ?? []
+        } while cursor != "0" && found.count < limit
+        return found
     }
 
     func summary(of workspace: Identifier) throws -> WorkspaceSummary {

@@ -13,7 +13,7 @@ enum SettingsCommand {
             Option(name: "routing", valueName: "MODE", help: "round_robin or least_loaded: how conversations are spread over agents."),
             Option(name: "busy-fallback", valueName: "BOOL", help: "true or false: Busy agents take conversations when no Online agent has room."),
             Option(name: "default-capacity", valueName: "N", help: "Capacity of agents whose profile sets none."),
-            Option(name: "ai-chat", valueName: "BOOL", help: "true or false: a conversation that finds no agent is also offered to a bot."),
+            Option(name: "ai-chat", valueName: "BOOL", help: "true or false: a new conversation that finds no agent also emits a 'waiting' event (a cue for your own bot); it stays queued."),
         ],
         flags: [IntakeSubmission.wait, CommonOptions.json]
     ) { arguments in

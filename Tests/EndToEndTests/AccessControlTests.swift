@@ -110,6 +110,11 @@ struct AccessControlTests {
         try applied([("op", "agent.status"), ("agent", "42"), ("status", "online")], by: first)
         #expect(try agent("42", on: redis)["status"] == "online")
         try applied([("op", "workspace.settings"), ("routing", "least_loaded"), ("busy_fallback", "true")], by: first)
+        // Business hours: a worker claims the workspace from sb:widget-schedule and stores its schedule.
+        try applied([("op", "workspace.settings"), ("widget_mode", "hours"), ("widget_hours", "mon-sun 00:00-12:00")], by: first)
+        let widget = "sb:{\(Self.workspace)}:widget"
+        #expect(try eventually { try redis.admin.send(RedisCommand("HEXISTS", widget, "schedule_open")).int == 1 },
+                "the worker computes the business hours; worker log:\n\(first.log)")
 
         // Routing: a new conversation goes to agent 42.
         let routed = try applied([("op", "conversation.new"), ("conversation", "c-1"), ("priority", "5")], by: first)
@@ -129,10 +134,24 @@ struct AccessControlTests {
         try applied([("op", "agent.logout"), ("agent", "42"), ("session", "tab1")], by: first)
         #expect(first.stop() == 0)
 
+        // Recovery: entries left pending by a consumer that is gone, and by worker B's own name
+        // (as after a crash), are claimed and taken back by B.
+        let orphan = try client.submit([("op", "agent.profile"), ("agent", "44"), ("capacity", "1")], reply: true)
+        _ = try redis.admin.send(RedisCommand("XREADGROUP", "GROUP", "switchboard", "ghost", "COUNT", 1, "STREAMS", "sb:intake", ">"))
+        let own = try client.submit([("op", "agent.profile"), ("agent", "45"), ("capacity", "1")], reply: true)
+        _ = try redis.admin.send(RedisCommand("XREADGROUP", "GROUP", "switchboard", "acl-b", "COUNT", 1, "STREAMS", "sb:intake", ">"))
+
         // Worker B, REDIS_URL and REDIS_PASSWORD_FILE, short sessions: a session expires.
-        let second = try SwitchboardProcess(["worker", "--name", "acl-b", "--session-ttl", "1s", "--safety-sweep-interval", "200ms", "--log-level", "debug"],
+        let second = try SwitchboardProcess(["worker", "--name", "acl-b", "--session-ttl", "1s", "--safety-sweep-interval", "200ms",
+                                             "--claim-idle", "100ms", "--log-level", "debug"],
                                             environment: ["REDIS_URL": redis.url(user: workerUser), "REDIS_PASSWORD_FILE": workerPassword])
         defer { second.stop() }
+        for id in [own, orphan] {
+            let reply = try client.connection.send(RedisCommand("BLPOP", "sb:reply:\(id)", 15), timeout: .seconds(17))
+            #expect(reply.array?.last?.string?.contains("\"outcome\":\"applied\"") == true, "pending entry \(id): \(reply)\n\(second.log)")
+        }
+        #expect(second.log.contains("took back own pending entries") && second.log.contains("claimed entries left pending by another worker"),
+                "\(second.log)")
         try applied([("op", "agent.login"), ("agent", "43"), ("session", "phone")], by: second)
         let deadline = ContinuousClock.now + .seconds(20)
         var expired = false
@@ -162,12 +181,12 @@ struct AccessControlTests {
         #expect(try refusals(of: clientUser, on: redis).isEmpty, "ACL LOG: \(aclLog)")
     }
 
-    /// The worker rule names every command the worker's code sends (Swift and Lua), and
-    /// reaches nothing outside the prefix.
+    /// The worker rule names every command the worker's code sends (Swift and Lua) and no
+    /// other, and reaches nothing outside the prefix.
     @Test func workerRuleNamesEveryCommandTheCodeSends() throws {
         let allowed = try DocumentedACL.allowedCommands("worker")
         let root = DocumentedACL.repositoryRoot.appendingPathComponent("Sources")
-        let folders = ["Switchboard/Worker", "Switchboard/Presence", "Switchboard/Routing"]
+        let folders = ["Switchboard/Worker", "Switchboard/Presence", "Switchboard/Routing", "Switchboard/Widget"]
         var files = try folders.flatMap { folder in
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
                 .filter { $0.hasSuffix(".swift") }.map { root.appendingPathComponent(folder).appendingPathComponent($0) }
@@ -193,6 +212,9 @@ struct AccessControlTests {
         for (command, file) in used.sorted(by: { $0.key < $1.key }) {
             #expect(allowed.contains(command), "\(file) sends \(command.uppercased()), which the worker rule in docs/operations.md does not allow")
         }
+        // Least privilege: nothing the code never sends.
+        let unused = allowed.subtracting(used.keys)
+        #expect(unused.isEmpty, "the worker rule in docs/operations.md allows commands the worker never sends: \(unused.sorted())")
 
         // Confined to the prefix and to the listed commands.
         let redis = try AccessControlServer()

@@ -65,6 +65,7 @@ struct PresenceScriptTests {
         #expect(try connection.send(RedisCommand("HGET", keys.agent(agent), "status")).string == "offline")
     }
 
+    /// docs/protocol.md, `agent.reassign` and section 5: not newer than `reassign_entry` is `stale`.
     @Test func aRedeliveredReassignDoesNotMoveConversationsTheAgentGotSince() throws {
         let agent = Identifier("r")!, boss = Identifier("boss")!
         _ = try apply("10-0", .updateProfile(agent: boss, change: ProfileChange(role: .admin)))
@@ -73,8 +74,19 @@ struct PresenceScriptTests {
         #expect(try apply("13-0", .reassignAgent(agent: agent, to: nil, actor: boss, overCapacity: false)).kind == .applied)
         _ = try apply("14-0", .newConversation(conversation: Identifier("c2")!, team: nil, priority: 0))
         #expect(try apply("13-0", .reassignAgent(agent: agent, to: nil, actor: boss, overCapacity: false)).kind == .stale)
+        // Not only a duplicate: any reassign of the agent older than the last one applied.
+        #expect(try apply("12-5", .reassignAgent(agent: agent, to: nil, actor: boss, overCapacity: false)).kind == .stale)
         let events = try connection.send(RedisCommand("XRANGE", schema.workspace(workspace).events, "-", "+")).array ?? []
         let reassigned = events.filter { $0.array?.last?.stringPairs?["type"] == "reassigned" }
         #expect(reassigned.count == 1, "the duplicate moved nothing")
+    }
+
+    @Test func aRefusedReassignDoesNotMakeAnOlderOneStale() throws {
+        let agent = Identifier("r")!, boss = Identifier("boss")!
+        _ = try apply("10-0", .updateProfile(agent: boss, change: ProfileChange(role: .admin)))
+        _ = try apply("11-0", .login(agent: agent, session: Identifier("s")!))
+        _ = try apply("12-0", .newConversation(conversation: Identifier("c1")!, team: nil, priority: 0))
+        #expect(try apply("14-0", .reassignAgent(agent: agent, to: Identifier("nobody")!, actor: boss, overCapacity: false)).kind == .rejected)
+        #expect(try apply("13-0", .reassignAgent(agent: agent, to: nil, actor: boss, overCapacity: false)).kind == .applied)
     }
 }

@@ -38,7 +38,7 @@ public struct WorkspaceSettingsChange: Sendable, Equatable {
     public var busyFallback: Bool?
     /// Capacity of agents whose profile sets none.
     public var defaultCapacity: Int?
-    /// A conversation that finds no agent also emits `waiting` for a bot.
+    /// A new conversation that finds no agent also emits a `waiting` event (it stays queued).
     public var aiChat: Bool?
     /// Manual or business hours.
     public var widgetMode: WidgetMode?

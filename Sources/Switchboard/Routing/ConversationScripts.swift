@@ -193,26 +193,28 @@ enum AgentReassignScript {
     local fields = {agent_id = agent, actor = actor}
     local why = refuse_unless_supervisor(actor, 'reassign conversations')
     if why then return reject('agent.reassign', why, fields) end
-    -- A redelivered reassign must not move conversations the agent got since.
+    -- A redelivered reassign (or an older one applied late) must not move conversations the
+    -- agent got since.
     if not newer(ENTRY, redis.call('HGET', P .. 'agent:' .. agent, 'reassign_entry')) then return outcome('stale') end
-    redis.call('HSET', P .. 'agent:' .. agent, 'reassign_entry', ENTRY)
     local open = redis.call('SMEMBERS', P .. 'agent:' .. agent .. ':conversations')
-    if #open == 0 then return outcome('applied') end
-    -- Their original order: the order they were queued in.
-    local order = {}
-    for _, id in ipairs(open) do order[#order + 1] = {id = id, score = tonumber(redis.call('HGET', P .. 'conversation:' .. id, 'queue_score')) or 0} end
-    table.sort(order, function(x, y) return x.score < y.score end)
-    if to ~= '' then
+    if #open > 0 and to ~= '' then
       if redis.call('SISMEMBER', P .. 'agents', to) == 0 then
         return reject('agent.reassign', string.format("Agent '%s' is not an agent of this workspace.", to), fields)
       end
       local a = routing_view(to)
       local capacity = tonumber(a.capacity) or settings().default_capacity
-      if a.load + #order > capacity and not over then
+      if a.load + #open > capacity and not over then
         return reject('agent.reassign', string.format("Agent '%s' has room for %d more conversations, not %d; send over_capacity true to move them anyway.",
-          to, math.max(0, capacity - a.load), #order), fields)
+          to, math.max(0, capacity - a.load), #open), fields)
       end
     end
+    -- Recorded only once applied: a refused entry leaves no trace.
+    redis.call('HSET', P .. 'agent:' .. agent, 'reassign_entry', ENTRY)
+    if #open == 0 then return outcome('applied') end
+    -- Their original order: the order they were queued in.
+    local order = {}
+    for _, id in ipairs(open) do order[#order + 1] = {id = id, score = tonumber(redis.call('HGET', P .. 'conversation:' .. id, 'queue_score')) or 0} end
+    table.sort(order, function(x, y) return x.score < y.score end)
     -- Others get the first pick: the agent leaves its pools until the queues have drained.
     local source = routing_view(agent)
     for _, s in ipairs(suffixes(source.teams)) do
