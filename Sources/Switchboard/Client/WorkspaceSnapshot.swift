@@ -32,6 +32,11 @@ public struct QueueDepths: Sendable, Codable, Equatable {
     /// Each team's queue, for every team the workspace has seen.
     public var teams: [String: Int]
 
+    public init(general: Int, teams: [String: Int]) {
+        self.general = general
+        self.teams = teams
+    }
+
     /// All queues together.
     public var total: Int { general + teams.values.reduce(0, +) }
 }
