@@ -8,7 +8,7 @@ extension InspectCommand {
     static func operationsCommands(shared: [Option]) -> [CommandSpec] {
         let global = RedisOptions.options + [CommonOptions.prefix]
         return [
-            CommandSpec(name: "workspace", abstract: "A workspace at one instant, with the event version it reflects: agents by status and how many routing may pick, sessions, queues, settings, and the widget (its state, why, its next change). --json: every agent in full; the snapshot a dashboard resyncs from (docs/protocol.md §6.1).",
+            CommandSpec(name: "workspace", abstract: "A workspace at one instant with the event version it reflects: agents by status and how many routing may pick, sessions, queues, settings, the widget. --json: the full snapshot a dashboard resyncs from (docs/protocol.md §6.1).",
                         options: shared, flags: [CommonOptions.json]) { arguments in
                 let snapshot = try reader(arguments).snapshot(of: try CommonOptions.workspace(arguments))
                 print(arguments.flag("json") ? try Render.json(snapshot) : table(snapshot))

@@ -52,7 +52,7 @@ public struct AgentSnapshot: Sendable, Codable, Equatable {
 
 /// Where an agent stands for routing now (docs/protocol.md §4), as the routing scripts
 /// judge it. The first two are eligible, the others say why not.
-public enum RoutingStanding: String, Sendable, Codable, Equatable, CaseIterable {
+public enum RoutingStanding: String, Sendable, Codable, Equatable {
     /// Online, in the routing pool, a live session, room: routing picks from these first.
     case pool
     /// Busy, otherwise as `pool`, and the workspace has `busy_fallback true`: picked only
@@ -67,5 +67,4 @@ public enum RoutingStanding: String, Sendable, Codable, Equatable, CaseIterable 
     case notInPool = "not_in_pool"
     /// `load` has reached the capacity.
     case full
-
 }

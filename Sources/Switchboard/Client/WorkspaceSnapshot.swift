@@ -7,7 +7,7 @@ import Redis
 public struct WorkspaceSnapshot: Sendable, Codable, Equatable {
     public var workspace: String
     /// The workspace's last event version (`version` of `sb:{ws}:meta`) at that instant:
-    /// every broadcast with a greater version happened after it, none at or below it did.
+    /// changes with a version at or below it are in the snapshot, those above came after.
     public var version: Int64
     public var settings: WorkspaceSettings
     /// Every agent the workspace has seen, sorted by id.
@@ -36,9 +36,6 @@ public struct QueueDepths: Sendable, Codable, Equatable {
         self.general = general
         self.teams = teams
     }
-
-    /// All queues together.
-    public var total: Int { general + teams.values.reduce(0, +) }
 }
 
 /// Reads ``WorkspaceSnapshot``s: one `EVALSHA_RO` of ``WorkspaceSnapshotScript`` a read.
@@ -83,8 +80,7 @@ public struct WorkspaceSnapshotReader {
     }
 }
 
-/// The snapshot script answered something this build cannot read (a script of another
-/// version under the same name cannot happen: scripts are named by their SHA-1).
+/// The snapshot script answered something this build cannot read.
 public struct SnapshotReplyError: Error, CustomStringConvertible {
     public let reply: RedisValue
     public var description: String { "The workspace snapshot script returned an unexpected reply: \(reply)" }
