@@ -12,17 +12,21 @@ public struct RedisScript: Sendable, Hashable {
     public let source: String
     /// The lowercase hex SHA-1 of the source: the script's name inside Redis.
     public let sha1: String
+    /// Run with `EVALSHA_RO` (Redis 7.0): Redis refuses any write command the script
+    /// attempts, and a user whose ACL allows only reads may run it.
+    public let readOnly: Bool
 
-    /// Creates a script from its Lua source.
-    public init(name: String, source: String) {
+    /// Creates a script from its Lua source; `readOnly` scripts run with `EVALSHA_RO`.
+    public init(name: String, source: String, readOnly: Bool = false) {
         self.name = name
         self.source = source
         self.sha1 = SHA1.hexDigest(source.utf8)
+        self.readOnly = readOnly
     }
 
-    /// The `EVALSHA` command that runs this script.
+    /// The `EVALSHA` (or, for a read-only script, `EVALSHA_RO`) command that runs this script.
     public func command(keys: [String], arguments: [any RedisArgumentConvertible]) -> RedisCommand {
-        var command = RedisCommand("EVALSHA", sha1, keys.count)
+        var command = RedisCommand(readOnly ? "EVALSHA_RO" : "EVALSHA", sha1, keys.count)
         for key in keys { command.append(key) }
         for argument in arguments { argument.append(to: &command) }
         return command

@@ -22,8 +22,6 @@ struct DemoSnapshot {
     /// The workspace's last event version.
     var version: Int
     var agents: [AgentSnapshot]
-    /// Open conversations per agent.
-    var loads: [String: Int]
     var defaultCapacity: Int
     /// Waiting conversations per queue, the general queue ("") first.
     var queues: [(name: String, depth: Int)]
@@ -57,16 +55,11 @@ final class DemoMonitor {
     func snapshot() throws -> DemoSnapshot {
         let operations = OperationsReader(connection: connection, keys: keys)
         let workers = try operations.workers().filter { $0.state == "alive" }.count
-        let summary = try operations.summary(of: workspace)
-        let agents = try PresenceReader(connection: connection, keys: keys).agents(in: workspace)
-        let workspaceKeys = keys.workspace(workspace)
-        let loadReplies = try connection.pipeline(agents.compactMap { Identifier($0.agent) }.map { RedisCommand("HGET", workspaceKeys.agent($0), "load") })
-        var loads: [String: Int] = [:]
-        for (agent, reply) in zip(agents, loadReplies) { loads[agent.agent] = Int(reply.string ?? "0") ?? 0 }
+        let workspaceState = try WorkspaceSnapshotReader(connection: connection, keys: keys).snapshot(of: workspace)
         try followEvents()
-        let queues = summary.queues.sorted { ($0.key.isEmpty ? 0 : 1, $0.key) < ($1.key.isEmpty ? 0 : 1, $1.key) }.map { (name: $0.key, depth: $0.value) }
-        return DemoSnapshot(workersAlive: workers, version: summary.version, agents: agents, loads: loads,
-                            defaultCapacity: summary.settings["default_capacity"].flatMap { Int($0) } ?? WorkspaceSettingsDefaults.defaultCapacity,
+        let queues = [(name: "", depth: workspaceState.queues.general)] + workspaceState.queues.teams.sorted { $0.key < $1.key }.map { (name: $0.key, depth: $0.value) }
+        return DemoSnapshot(workersAlive: workers, version: Int(workspaceState.version), agents: workspaceState.agents,
+                            defaultCapacity: workspaceState.settings.defaultCapacity,
                             queues: queues, assignments: recent, assignedSinceStart: assignedSinceStart)
     }
 
@@ -141,7 +134,7 @@ enum DemoView {
 
         let rows = snapshot.agents.prefix(maxAgentRows).map { agent -> [String] in
             let capacity = agent.capacity ?? snapshot.defaultCapacity
-            let load = snapshot.loads[agent.agent] ?? 0
+            let load = agent.load
             let status = "\(Terminal.dot(for: agent.status)) \(agent.status)" + (agent.reason == "override" ? " (by \(agent.actor ?? "?"))" : "")
             return [agent.agent + (agent.role == "agent" ? "" : " (\(agent.role))"), status, agent.message ?? "",
                     bar(load: load, capacity: capacity) + " \(load)/\(capacity)", agent.teams.joined(separator: ","), String(agent.sessions.count)]

@@ -11,20 +11,22 @@ enum InspectCommand {
         name: "inspect",
         abstract: "Show the state of a workspace, its agents, queues, conversations, keys, and of the workers and dead letters, read straight from Redis.",
         subcommands: [
-            CommandSpec(name: "agent", abstract: "One agent: status, message, since, sessions, routing eligibility.",
+            CommandSpec(name: "agent", abstract: "One agent: status, message, since, sessions, load, and whether routing may give them a conversation now.",
                         options: shared, flags: [CommonOptions.json], arguments: [Positional(name: "agent", help: "The agent's id.")]) { arguments in
                 let workspace = try CommonOptions.workspace(arguments)
                 let agent = try CommonOptions.identifier(arguments.positional("agent"), field: "agent")
-                guard let snapshot = try reader(arguments).agent(agent, in: workspace) else {
+                let snapshot = try reader(arguments).snapshot(of: workspace, onlyAgent: agent)
+                guard let found = snapshot.agents.first else {
                     printError("workspace '\(workspace)' has no agent '\(agent)'.")
                     return 1
                 }
-                print(arguments.flag("json") ? try Render.json(snapshot) : table([snapshot]))
+                print(arguments.flag("json") ? try Render.json(found) : table(snapshot.agents, settings: snapshot.settings))
                 return 0
             },
-            CommandSpec(name: "agents", abstract: "Every agent of a workspace.", options: shared, flags: [CommonOptions.json]) { arguments in
-                let snapshots = try reader(arguments).agents(in: try CommonOptions.workspace(arguments))
-                print(arguments.flag("json") ? try Render.json(snapshots) : table(snapshots))
+            CommandSpec(name: "agents", abstract: "Every agent of a workspace, with whether routing may give each a conversation now.",
+                        options: shared, flags: [CommonOptions.json]) { arguments in
+                let snapshot = try reader(arguments).snapshot(of: try CommonOptions.workspace(arguments))
+                print(arguments.flag("json") ? try Render.json(snapshot.agents) : table(snapshot.agents, settings: snapshot.settings))
                 return 0
             },
             CommandSpec(name: "queue", abstract: "The conversations waiting in a queue, next to be routed first, and how many wait.",
@@ -54,8 +56,8 @@ enum InspectCommand {
         ] + operationsCommands(shared: shared)
     )
 
-    private static func reader(_ arguments: ParsedArguments) throws -> PresenceReader {
-        PresenceReader(connection: try connection(arguments), keys: CommonOptions.keys(arguments))
+    static func reader(_ arguments: ParsedArguments) throws -> WorkspaceSnapshotReader {
+        WorkspaceSnapshotReader(connection: try connection(arguments), keys: CommonOptions.keys(arguments))
     }
 
     static func routingReader(_ arguments: ParsedArguments) throws -> RoutingReader {
@@ -66,14 +68,26 @@ enum InspectCommand {
         RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-inspect"))
     }
 
-    private static func table(_ snapshots: [AgentSnapshot]) -> String {
+    private static func table(_ agents: [AgentSnapshot], settings: WorkspaceSettings) -> String {
         let now = Render.now()
-        let rows = snapshots.map { agent -> [String] in
+        let rows = agents.map { agent -> [String] in
             [agent.agent, "\(Terminal.dot(for: agent.status)) \(agent.status)", agent.message ?? "", Render.ago(agent.since, now: now),
-             String(agent.sessions.count), agent.eligible ? "yes" : "no", agent.capacity.map(String.init) ?? "default",
+             String(agent.sessions.count), "\(agent.load)/\(agent.capacity ?? settings.defaultCapacity)", eligibility(agent),
              agent.teams.joined(separator: ","), agent.role, agent.reason ?? ""]
         }
-        return Render.table([["AGENT", "STATUS", "MESSAGE", "SINCE", "SESSIONS", "ROUTABLE", "CAPACITY", "TEAMS", "ROLE", "REASON"]] + rows)
+        return Render.table([["AGENT", "STATUS", "MESSAGE", "SINCE", "SESSIONS", "LOAD", "ELIGIBLE", "TEAMS", "ROLE", "REASON"]] + rows)
+    }
+
+    /// `yes`, `yes (busy fallback)`, or `no (why)`: routing's verdict, as in the JSON's `routing`.
+    static func eligibility(_ agent: AgentSnapshot) -> String {
+        switch agent.routing {
+        case .pool: "yes"
+        case .busyFallback: "yes (busy fallback)"
+        case .status: agent.status == "busy" ? "no (busy, busy_fallback off)" : "no (\(agent.status))"
+        case .noSession: "no (no session)"
+        case .notInPool: "no (not in pool)"
+        case .full: "no (full)"
+        }
     }
 
     private static func table(_ queue: QueueSnapshot) -> String {

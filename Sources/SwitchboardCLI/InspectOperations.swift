@@ -8,10 +8,10 @@ extension InspectCommand {
     static func operationsCommands(shared: [Option]) -> [CommandSpec] {
         let global = RedisOptions.options + [CommonOptions.prefix]
         return [
-            CommandSpec(name: "workspace", abstract: "A workspace at a glance: settings, agents by status, queues, sessions, last event version, and the widget: its state, why, and its next change.",
+            CommandSpec(name: "workspace", abstract: "A workspace at one instant with the event version it reflects: agents by status and how many routing may pick, sessions, queues, settings, the widget. --json: the full snapshot a dashboard resyncs from (docs/protocol.md §6.1).",
                         options: shared, flags: [CommonOptions.json]) { arguments in
-                let summary = try operationsReader(arguments).summary(of: try CommonOptions.workspace(arguments))
-                print(arguments.flag("json") ? try Render.json(summary) : table(summary))
+                let snapshot = try reader(arguments).snapshot(of: try CommonOptions.workspace(arguments))
+                print(arguments.flag("json") ? try Render.json(snapshot) : table(snapshot))
                 return 0
             },
             CommandSpec(name: "workers", abstract: "Workers: alive (heartbeat) or gone, host, pid, HTTP address, last seen, entries handled, pending entries.",
@@ -44,19 +44,23 @@ extension InspectCommand {
                          keys: CommonOptions.keys(arguments))
     }
 
-    private static func table(_ summary: WorkspaceSummary) -> String {
-        let statuses = ["online", "busy", "away", "dnd", "offline"].map { "\(Terminal.dot(for: $0)) \($0) \(summary.statuses[$0] ?? 0)" }
-        let queues = summary.queues.sorted { $0.key < $1.key }.map { ($0.key.isEmpty ? "general" : $0.key) + " \($0.value)" }
-        let settings = summary.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    private static func table(_ snapshot: WorkspaceSnapshot) -> String {
+        let counts = snapshot.statusCounts
+        let statuses = AgentStatus.allCases.map(\.rawValue).map { "\(Terminal.dot(for: $0)) \($0) \(counts[$0] ?? 0)" }
+        let eligible = snapshot.agents.filter(\.eligible)
+        let fallback = eligible.filter { $0.routing == .busyFallback }.count
+        let queues = [("general", snapshot.queues.general)] + snapshot.queues.teams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        let settings = snapshot.settings
+        let defaults = settings.defaults.isEmpty ? "" : " (never set: \(settings.defaults.joined(separator: ", ")))"
         return Render.table([
-            ["workspace", summary.workspace],
-            ["agents", "\(summary.agents) (\(summary.routable) in the routing pool)"],
+            ["workspace", snapshot.workspace],
+            ["version", "\(snapshot.version) (the last event this state includes)"],
+            ["agents", "\(snapshot.agents.count), \(eligible.count) eligible for routing now" + (fallback > 0 ? " (\(fallback) as busy fallback)" : "")],
             ["statuses", statuses.joined(separator: "  ")],
-            ["sessions", String(summary.sessions)],
-            ["queues", queues.joined(separator: ", ")],
-            ["settings", settings.isEmpty ? "defaults" : settings.joined(separator: " ")],
-            ["last event", "version \(summary.version)"],
-        ]) + "\n\n" + WidgetCommand.table(summary.widget)
+            ["sessions", String(snapshot.sessions)],
+            ["queues", queues.map { "\($0.0) \($0.1)" }.joined(separator: ", ")],
+            ["settings", "routing=\(settings.routing) busy_fallback=\(settings.busyFallback) default_capacity=\(settings.defaultCapacity) ai_chat=\(settings.aiChat)" + defaults],
+        ]) + "\n\n" + WidgetCommand.table(snapshot.widget)
     }
 
     private static func table(_ workers: [WorkerSnapshot]) -> String {

@@ -1,5 +1,5 @@
-// What an operator sees of the deployment itself: workers, dead letters, a workspace's
-// keys and summary, read straight from Redis (docs/keys.md).
+// What an operator sees of the deployment itself: workers, dead letters and a workspace's
+// keys, read straight from Redis (docs/keys.md). The workspace itself: WorkspaceSnapshotReader.
 import Foundation
 import Redis
 import Switchboard
@@ -41,22 +41,6 @@ struct KeyDescription: Codable, Equatable {
     var key: String
     var type: String
     var read: String
-}
-
-/// A workspace at a glance.
-struct WorkspaceSummary: Codable, Equatable {
-    var workspace: String
-    var settings: [String: String]
-    var agents: Int
-    /// Agents per status.
-    var statuses: [String: Int]
-    var routable: Int
-    /// Waiting conversations per queue ("" is the general queue).
-    var queues: [String: Int]
-    /// The last event version.
-    var version: Int
-    var sessions: Int
-    var widget: WidgetSnapshot
 }
 
 struct OperationsReader {
@@ -125,29 +109,6 @@ struct OperationsReader {
             found += reply.array?.last?.array?.compactMap(\.string) ?? []
         } while cursor != "0" && found.count < limit
         return found
-    }
-
-    func summary(of workspace: Identifier) throws -> WorkspaceSummary {
-        let ws = keys.workspace(workspace)
-        let settings = (try connection.send(RedisCommand("HGETALL", ws.settings)).stringPairs ?? [:]).filter { !$0.key.hasPrefix("v.") }
-        let agents = try connection.send(RedisCommand("SMEMBERS", ws.agents)).array?.compactMap(\.string) ?? []
-        let states = try connection.pipeline(agents.map { RedisCommand("HMGET", ws.base + "agent:" + $0, "status", "routable") })
-        var statuses: [String: Int] = [:]
-        var routable = 0
-        for state in states {
-            let values = state.array ?? []
-            statuses[values.first?.string ?? "offline", default: 0] += 1
-            if values.count > 1, values[1].string == "1" { routable += 1 }
-        }
-        let teams = try connection.send(RedisCommand("SMEMBERS", ws.teams)).array?.compactMap(\.string).sorted() ?? []
-        let queueNames = [""] + teams
-        let depths = try connection.pipeline(queueNames.map { RedisCommand("ZCARD", ws.base + "queue" + ($0.isEmpty ? "" : ":" + $0)) })
-        var queues: [String: Int] = [:]
-        for (name, depth) in zip(queueNames, depths) { queues[name] = depth.int ?? 0 }
-        let version = Int(try connection.send(RedisCommand("HGET", ws.meta, "version")).string ?? "0") ?? 0
-        let sessions = try connection.send(RedisCommand("ZCARD", ws.sessions)).int ?? 0
-        return WorkspaceSummary(workspace: workspace.rawValue, settings: settings, agents: agents.count, statuses: statuses,
-                                routable: routable, queues: queues, version: version, sessions: sessions, widget: try widget(of: workspace))
     }
 
     static func readCommand(type: String, key: String) -> String {

@@ -36,16 +36,6 @@ struct QueueSnapshot: Codable, Equatable {
     var conversations: [QueuedConversation]
 }
 
-/// A workspace's routing settings, with the routing scripts' defaults for those never set.
-struct WorkspaceSettings: Codable, Equatable {
-    var routing: String
-    var busyFallback: Bool
-    var defaultCapacity: Int
-    var aiChat: Bool
-    /// The settings never set (their values are the defaults), by intake field name.
-    var defaults: [String]
-}
-
 /// Reads routing state for `switchboard inspect` and `switchboard settings`: one pipeline a read.
 struct RoutingReader {
     let connection: RedisConnection
@@ -81,11 +71,6 @@ struct RoutingReader {
     /// The workspace's settings; those never set read as the routing scripts read them.
     func settings(in workspace: Identifier) throws -> WorkspaceSettings {
         let fields = try connection.send(RedisCommand("HGETALL", keys.workspace(workspace).settings)).orThrow().stringPairs ?? [:]
-        return WorkspaceSettings(
-            routing: fields["routing"] ?? WorkspaceSettingsDefaults.routing.rawValue,
-            busyFallback: fields["busy_fallback"].map { $0 == "true" } ?? WorkspaceSettingsDefaults.busyFallback,
-            defaultCapacity: fields["default_capacity"].flatMap { Int($0) } ?? WorkspaceSettingsDefaults.defaultCapacity,
-            aiChat: fields["ai_chat"].map { $0 == "true" } ?? WorkspaceSettingsDefaults.aiChat,
-            defaults: WorkspaceSettingsDefaults.names.filter { fields[$0] == nil })
+        return WorkspaceSettings(fields: fields)
     }
 }

@@ -1,6 +1,7 @@
 // `switchboard settings`: change a workspace's routing settings with a `workspace.settings`
 // intake entry, or print them when no setting is given.
 import ArgumentParsing
+import Switchboard
 
 enum SettingsCommand {
     private static let settings = ["routing", "busy-fallback", "default-capacity", "ai-chat"]

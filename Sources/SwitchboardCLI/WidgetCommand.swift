@@ -52,46 +52,12 @@ enum WidgetCommand {
     }
 }
 
-/// The widget as stored (`sb:{ws}:widget`) and configured (`sb:{ws}:settings`).
-struct WidgetSnapshot: Codable, Equatable {
-    var state: String
-    var reason: String
-    var explanation: String
-    var since: Int64?
-    var mode: String
-    var offlineWhenTeamAway: Bool
-    var hours: String?
-    var timezone: String?
-    var exceptions: String?
-    var scheduleOpen: Bool?
-    /// The next business-hours boundary (ms since 1970).
-    var nextChange: Int64?
-    var availableAgents: Int
-
-    static let explanations = [
-        "manual_online": "set online by hand (manual mode)",
-        "manual_offline": "set offline by hand (manual mode)",
-        "within_hours": "within business hours",
-        "outside_hours": "outside business hours",
-        "team_away": "no agent is available (Online, in the pool, with a session) and the widget goes offline when the team is away",
-        "default": "never configured: online",
-    ]
-}
-
 extension OperationsReader {
     func widget(of workspace: Identifier) throws -> WidgetSnapshot {
         let ws = keys.workspace(workspace)
         let replies = try connection.pipeline([
             RedisCommand("HGETALL", ws.widget), RedisCommand("HGETALL", ws.settings), RedisCommand("SCARD", ws.available),
         ])
-        let widget = replies[0].stringPairs ?? [:]
-        let settings = replies[1].stringPairs ?? [:]
-        let reason = widget["reason"] ?? "default"
-        return WidgetSnapshot(state: widget["state"] ?? "online", reason: reason, explanation: WidgetSnapshot.explanations[reason] ?? reason,
-                              since: widget["since"].flatMap { Int64($0) }, mode: settings["widget_mode"] ?? "manual",
-                              offlineWhenTeamAway: settings["offline_when_team_away"] == "true", hours: settings["widget_hours"],
-                              timezone: settings["widget_timezone"], exceptions: settings["widget_exceptions"],
-                              scheduleOpen: widget["schedule_open"].map { $0 == "1" }, nextChange: widget["schedule_next"].flatMap { Int64($0) },
-                              availableAgents: replies[2].int ?? 0)
+        return WidgetSnapshot(widget: replies[0].stringPairs ?? [:], settings: replies[1].stringPairs ?? [:], availableAgents: replies[2].int ?? 0)
     }
 }

@@ -252,6 +252,8 @@ struct AccessControlTests {
         let agents = try SwitchboardProcess.run(["inspect", "agents", "--workspace", Self.workspace, "--json"] + credentials)
         #expect(agents.status == 0, "\(agents.output)")
         #expect(agents.output.contains("\"42\"") && agents.output.contains("online"), "\(agents.output)")
+        let workspace = try SwitchboardProcess.run(["inspect", "workspace", "--workspace", Self.workspace, "--json"] + credentials)
+        #expect(workspace.status == 0 && workspace.output.contains("\"version\""), "\(workspace.output)")
         let queue = try SwitchboardProcess.run(["inspect", "queue", "--workspace", Self.workspace, "--team", "nobody"] + credentials)
         #expect(queue.status == 0 && queue.output.contains("c-9"), "\(queue.output)")
         let ping = try SwitchboardProcess.run(["ping"] + credentials)
@@ -280,7 +282,8 @@ struct AccessControlTests {
         }
         for words in [["XADD", "sb:intake", "*", "op", "x"], ["HSET", "sb:{acme}:agent:42", "status", "online"], ["DEL", "sb:intake"],
                       ["PUBLISH", "sb:{acme}:status", "{}"], ["XREADGROUP", "GROUP", "switchboard", "spy", "STREAMS", "sb:intake", ">"],
-                      ["XACK", "sb:intake", "switchboard", "0-1"], ["KEYS", "*"], ["GET", "other"], ["FLUSHALL"], ["CONFIG", "GET", "*"]] {
+                      ["XACK", "sb:intake", "switchboard", "0-1"], ["KEYS", "*"], ["GET", "other"], ["FLUSHALL"], ["CONFIG", "GET", "*"],
+                      ["EVAL", "return 1", "0"], ["SCRIPT", "FLUSH"]] {
             let reply = try operatorConnection.sendReturningErrors(RedisCommand(words[0], arguments: Array(words.dropFirst())))
             #expect(reply.serverError?.code == "NOPERM", "the operator may not run \(words.joined(separator: " ")): \(reply)")
         }

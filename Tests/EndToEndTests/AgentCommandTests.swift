@@ -22,10 +22,43 @@ struct AgentCommandTests {
         #expect(snapshot["status"] as? String == "away")
         #expect(snapshot["message"] as? String == "Lunch")
         #expect((snapshot["sessions"] as? [String: Any])?.keys.sorted() == ["tab1"])
-        #expect(snapshot["eligible"] == nil || snapshot["eligible"] as? Bool == false)
+        #expect(snapshot["eligible"] as? Bool == false, "away: routing gives them nothing")
+        #expect(snapshot["routing"] as? String == "status")
+        #expect(snapshot["load"] as? Int == 0)
 
         let table = try run(harness, ["inspect", "agents"])
         #expect(table.status == 0 && table.output.contains("AGENT") && table.output.contains("away") && table.output.contains("Lunch"))
+        #expect(table.output.contains("no (away)"), "\(table.output)")
+
+        #expect(try run(harness, ["agent", "status", "42", "online", "--wait"]).status == 0)
+        let online = try #require(try JSONSerialization.jsonObject(with: Data(try run(harness, ["inspect", "agent", "42", "--json"]).output.utf8)) as? [String: Any])
+        #expect(online["eligible"] as? Bool == true && online["routing"] as? String == "pool")
+        let missing = try run(harness, ["inspect", "agent", "nobody"])
+        #expect(missing.status == 1 && missing.output.contains("has no agent 'nobody'"))
+    }
+
+    /// `inspect workspace`: the snapshot as JSON (version, agents in full, queues, widget,
+    /// settings) and a table that counts only agents routing may pick.
+    @Test func inspectWorkspaceShowsTheSnapshotWithItsVersion() throws {
+        let harness = try PresenceHarness()
+        try harness.apply([("op", "agent.login"), ("agent", "on"), ("session", "s")])
+        try harness.apply([("op", "agent.status"), ("agent", "nosession"), ("status", "online")])
+        try harness.apply([("op", "conversation.new"), ("conversation", "c1"), ("team", "sales")])
+        let json = try run(harness, ["inspect", "workspace", "--json"])
+        let snapshot = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any], "\(json.output)")
+        let version = try harness.connection.send(RedisCommand("HGET", harness.key("meta"), "version")).string
+        #expect((snapshot["version"] as? Int).map(String.init) == version)
+        let agents = try #require(snapshot["agents"] as? [[String: Any]])
+        #expect(agents.map { $0["agent"] as? String } == ["nosession", "on"])
+        #expect(agents.map { $0["routing"] as? String } == ["no_session", "pool"])
+        #expect((snapshot["queues"] as? [String: Any])?["teams"] as? [String: Int] == ["sales": 1])
+        #expect((snapshot["settings"] as? [String: Any])?["default_capacity"] as? Int == 3)
+        #expect((snapshot["widget"] as? [String: Any])?["state"] as? String == "online")
+        #expect(snapshot["sessions"] as? Int == 1)
+
+        let table = try run(harness, ["inspect", "workspace"])
+        #expect(table.status == 0 && table.output.contains("2, 1 eligible for routing now"), "\(table.output)")
+        #expect(table.output.contains("version    \(version ?? "?")"), "\(table.output)")
     }
 
     @Test func invalidInputIsRefusedBeforeAnythingIsWritten() throws {

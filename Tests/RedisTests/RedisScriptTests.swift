@@ -31,3 +31,23 @@ struct RedisScriptTests {
         } throws: { error in (error as? RedisServerError)?.message == "NOPE agent is unknown" }
     }
 }
+
+@Suite("Read-only scripts")
+struct ReadOnlyScriptTests {
+    @Test func aReadOnlyScriptIsLoadedOnNoscriptAndRedisRefusesItsWrites() throws {
+        let connection = try TestRedis.connection()
+        let key = TestRedis.uniquePrefix() + "k"
+        try connection.send(RedisCommand("SET", key, "before"))
+        // Unique sources: never loaded before, so the first call meets NOSCRIPT.
+        let read = RedisScript(name: "read", source: "return redis.call('GET', KEYS[1]) -- \(key)", readOnly: true)
+        #expect(try connection.evaluate(read, keys: [key]).string == "before")
+
+        let write = "redis.call('SET', KEYS[1], 'after') return 1 -- \(key)"
+        #expect {
+            try connection.evaluate(RedisScript(name: "write", source: write, readOnly: true), keys: [key])
+        } throws: { error in (error as? RedisServerError)?.message.contains("Write commands are not allowed from read-only scripts") == true }
+        #expect(try connection.send(RedisCommand("GET", key)).string == "before")
+        #expect(try connection.evaluate(RedisScript(name: "write", source: write), keys: [key]).int == 1)
+        #expect(try connection.send(RedisCommand("GET", key)).string == "after")
+    }
+}

@@ -1,5 +1,5 @@
-// What an operator sees of an agent: read from the agent's hashes, never from a cache.
-import Redis
+// What a reader sees of an agent: its stored hashes, read inside the workspace snapshot
+// script, with routing's own verdict on whether it may get a conversation now.
 
 /// An agent's current state as stored in Redis.
 public struct AgentSnapshot: Sendable, Codable, Equatable {
@@ -16,61 +16,55 @@ public struct AgentSnapshot: Sendable, Codable, Equatable {
     public var routable: Bool
     public var preferredStatus: String
     public var acceptChatsAfterLogin: Bool
+    /// The agent's own capacity; `nil` = the workspace's `default_capacity`.
     public var capacity: Int?
+    /// Open conversations assigned to the agent.
+    public var load: Int
     public var teams: [String]
     public var role: String
+    /// Whether routing may give the agent a conversation now, judged by the routing
+    /// scripts' own rule (`routing_place` in RoutingLua.swift).
+    public var eligible: Bool
+    /// Why (not): ``RoutingStanding``'s raw value.
+    public var routing: RoutingStanding
 
-    /// Whether routing may send this agent a conversation now (status Online, in the pool,
-    /// with a live session).
-    public var eligible: Bool { status == "online" && routable && !sessions.isEmpty }
+    /// Builds a snapshot from the agent's stored hash and sessions hash, and routing's verdict.
+    public init(agent: String, fields: [String: String], sessions: [String: String], eligible: Bool, routing: RoutingStanding) {
+        let nonEmpty: (String) -> String? = { fields[$0].flatMap { $0.isEmpty ? nil : $0 } }
+        self.agent = agent
+        status = fields["status"] ?? "offline"
+        message = nonEmpty("message")
+        since = fields["since"].flatMap { Int64($0) }
+        actor = nonEmpty("status_actor")
+        reason = nonEmpty("status_reason")
+        self.sessions = sessions.compactMapValues { Int64($0) }
+        routable = fields["routable"] == "1"
+        preferredStatus = fields["preferred_status"] ?? "online"
+        acceptChatsAfterLogin = fields["accept_chats_after_login"] != "false"
+        capacity = fields["capacity"].flatMap { Int($0) }
+        load = fields["load"].flatMap { Int($0) } ?? 0
+        teams = (fields["teams"] ?? "").split(separator: ",").map(String.init)
+        role = fields["role"] ?? "agent"
+        self.eligible = eligible
+        self.routing = routing
+    }
 }
 
-/// Reads agents' state for `switchboard inspect`.
-public struct PresenceReader {
-    public let connection: RedisConnection
-    public let keys: KeySchema
-
-    public init(connection: RedisConnection, keys: KeySchema = KeySchema()) {
-        self.connection = connection
-        self.keys = keys
-    }
-
-    /// One agent, or `nil` if the workspace has never seen it.
-    public func agent(_ agent: Identifier, in workspace: Identifier) throws -> AgentSnapshot? {
-        let keys = self.keys.workspace(workspace)
-        let replies = try connection.pipeline([RedisCommand("HGETALL", keys.agent(agent)), RedisCommand("HGETALL", keys.agentSessions(agent))])
-        let fields = try replies[0].orThrow().stringPairs ?? [:]
-        let sessions = try replies[1].orThrow().stringPairs ?? [:]
-        if fields.isEmpty && sessions.isEmpty { return nil }
-        return Self.snapshot(agent: agent.rawValue, fields: fields, sessions: sessions)
-    }
-
-    /// Every agent of the workspace, sorted by id.
-    public func agents(in workspace: Identifier) throws -> [AgentSnapshot] {
-        let keys = self.keys.workspace(workspace)
-        let ids = (try connection.send(RedisCommand("SMEMBERS", keys.agents)).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }.sorted()
-        let replies = try connection.pipeline(ids.flatMap { [RedisCommand("HGETALL", keys.agent($0)), RedisCommand("HGETALL", keys.agentSessions($0))] })
-        return try ids.enumerated().map { index, id in
-            Self.snapshot(agent: id.rawValue, fields: try replies[2 * index].orThrow().stringPairs ?? [:],
-                          sessions: try replies[2 * index + 1].orThrow().stringPairs ?? [:])
-        }
-    }
-
-    static func snapshot(agent: String, fields: [String: String], sessions: [String: String]) -> AgentSnapshot {
-        let nonEmpty: (String) -> String? = { fields[$0].flatMap { $0.isEmpty ? nil : $0 } }
-        return AgentSnapshot(
-            agent: agent,
-            status: fields["status"] ?? "offline",
-            message: nonEmpty("message"),
-            since: fields["since"].flatMap { Int64($0) },
-            actor: nonEmpty("status_actor"),
-            reason: nonEmpty("status_reason"),
-            sessions: sessions.compactMapValues { Int64($0) },
-            routable: fields["routable"] == "1",
-            preferredStatus: fields["preferred_status"] ?? "online",
-            acceptChatsAfterLogin: fields["accept_chats_after_login"] != "false",
-            capacity: fields["capacity"].flatMap { Int($0) },
-            teams: (fields["teams"] ?? "").split(separator: ",").map(String.init),
-            role: fields["role"] ?? "agent")
-    }
+/// Where an agent stands for routing now (docs/protocol.md §4), as the routing scripts
+/// judge it. The first two are eligible, the others say why not.
+public enum RoutingStanding: String, Sendable, Codable, Equatable {
+    /// Online, in the routing pool, a live session, room: routing picks from these first.
+    case pool
+    /// Busy, otherwise as `pool`, and the workspace has `busy_fallback true`: picked only
+    /// when no Online agent of the queue has room.
+    case busyFallback = "busy_fallback"
+    /// Away, DND or Offline; or Busy while `busy_fallback` is off.
+    case status
+    /// No live session (never logged in, logged out, or expired).
+    case noSession = "no_session"
+    /// `routable` 0: logged in with `accept_chats_after_login false` and not set Online by
+    /// themselves since.
+    case notInPool = "not_in_pool"
+    /// `load` has reached the capacity.
+    case full
 }

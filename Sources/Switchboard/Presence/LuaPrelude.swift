@@ -10,9 +10,17 @@
 //   session was opened or refreshed), "events": [the emitted events]}.
 
 enum LuaPrelude {
-    static let source = #"""
+    /// Every workspace script: the key prefix and the workspace id. Reads nothing, writes
+    /// nothing, so read-only scripts (``WorkspaceSnapshotScript``) start with it too.
+    static let workspace = #"""
     local P = string.sub(KEYS[1], 1, -5)
     local WS = ARGV[1]
+
+    """#
+
+    /// Scripts that apply an entry: the workspace, then the clock, the entry id (a direct
+    /// call may write `direct_seq`) and the events stream.
+    static let source = workspace + #"""
     local EVENTS_MAX = ARGV[3]
     local T = redis.call('TIME')
     local NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)

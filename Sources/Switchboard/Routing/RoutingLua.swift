@@ -15,7 +15,11 @@
 // Picking an agent is ZRANGE 0 0 on a sorted set: O(log n) whatever the team size.
 
 enum RoutingLua {
-    static let source = #"""
+    /// Who routing may pick: the workspace's settings, an agent's routing view and the rule
+    /// (`routing_place`). Reads only, so the read-only snapshot script
+    /// (``WorkspaceSnapshotScript``) includes this very text and judges eligibility exactly
+    /// as routing does.
+    static let eligibility = #"""
     local SETTINGS
     local function settings()
       if not SETTINGS then
@@ -45,14 +49,37 @@ enum RoutingLua {
         has_session = redis.call('EXISTS', P .. 'agent:' .. agent .. ':sessions') == 1}
     end
 
-    -- 'pool' (Online, in the routing pool, a live session, room), 'busy' (the same but Busy), or nil.
+    -- 'pool' (Online, in the routing pool, a live session, room), 'busy' (the same but Busy),
+    -- or nil and why not: 'status' (Away, DND, Offline), 'no_session', 'not_in_pool'
+    -- (`routable` 0), 'full' (load at capacity).
     local function routing_place(a)
-      if a.routable ~= '1' or not a.has_session then return nil end
-      if a.load >= (tonumber(a.capacity) or settings().default_capacity) then return nil end
+      if a.status ~= 'online' and a.status ~= 'busy' then return nil, 'status' end
+      if not a.has_session then return nil, 'no_session' end
+      if a.routable ~= '1' then return nil, 'not_in_pool' end
+      if a.load >= (tonumber(a.capacity) or settings().default_capacity) then return nil, 'full' end
       if a.status == 'online' then return 'pool' end
-      if a.status == 'busy' then return 'busy' end
-      return nil
+      return 'busy'
     end
+
+    -- Whether routing may give the agent a conversation now, and the word that says why
+    -- (not): 'pool', 'busy_fallback' (Busy agents are picked only with busy_fallback, when no
+    -- Online agent of the queue has room: see `candidate`), or routing_place's reason; a
+    -- Busy agent without busy_fallback is 'status'.
+    local function routing_eligibility(a)
+      local place, why = routing_place(a)
+      if place == 'pool' then return true, 'pool' end
+      if place == 'busy' then
+        if settings().busy_fallback then return true, 'busy_fallback' end
+        return false, 'status'
+      end
+      return false, why
+    end
+
+    """#
+
+    /// Everything else routing does: pools, assignment, queues, the widget. Writes; only
+    /// for scripts that start with ``LuaPrelude/source``.
+    static let source = eligibility + #"""
 
     local function routing_score(a)
       if settings().routing == 'least_loaded' then return a.load * 1099511627776 + a.assigned_seq end
