@@ -52,7 +52,7 @@ enum DemoCommand {
         let keys = CommonOptions.keys(arguments)
         let stop = StopRequest()
         TerminationSignals.onSignal { stop.request() }
-        let connection = RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-demo"))
+        let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-demo")
         connection.interruptWait = { stop.isRequested }
         let run = DemoRun(mode: mode, workspace: workspace, keys: keys, connection: connection,
                           load: DemoLoad(workspace: workspace, client: IntakeClient(connection: connection, keys: keys), agentCount: agentCount, seed: seed),

@@ -63,7 +63,7 @@ enum InspectCommand {
     }
 
     private static func connection(_ arguments: ParsedArguments) throws -> RedisConnection {
-        RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-inspect"))
+        try RedisOptions.connection(from: arguments, clientName: "switchboard-inspect")
     }
 
     private static func table(_ snapshots: [AgentSnapshot]) -> String {
