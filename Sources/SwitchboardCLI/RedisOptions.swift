@@ -13,7 +13,7 @@ enum RedisOptions {
                help: "Read the Redis password from this file instead of the URL (keeps it out of ps).",
                environment: "REDIS_PASSWORD_FILE"),
         Option(name: "redis-connect-timeout", valueName: "DURATION",
-               help: "How long opening a connection may take, waiting out a Redis that is loading its data, running a long script or a replica cut off from its primary.",
+               help: "How long opening a connection may take, waiting out a Redis that is still loading its data or busy.",
                environment: "REDIS_CONNECT_TIMEOUT", defaultValue: "2s"),
         Option(name: "redis-command-timeout", valueName: "DURATION",
                help: "How long a command may wait for its reply; then the connection is dropped and reopened (the command may have run).",
@@ -48,7 +48,8 @@ enum RedisOptions {
     private static func timeout(_ option: String, _ arguments: ParsedArguments) throws -> Duration? {
         guard let duration = try arguments.duration(option) else { return nil }
         guard duration >= .milliseconds(1) else {
-            throw ValidationError("--\(option) must be at least 1ms (e.g. 2s or 500ms); 0 would wait forever.")
+            let variable = option.uppercased().replacingOccurrences(of: "-", with: "_")
+            throw ValidationError("--\(option) (or \(variable)) must be at least 1ms, e.g. 2s or 500ms; 0 would wait forever.")
         }
         return duration
     }
