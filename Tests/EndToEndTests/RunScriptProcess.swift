@@ -26,8 +26,10 @@ final class RunScriptProcess: @unchecked Sendable {
     private let script: ChildProcess
     private let reader: ChildProcess
 
-    /// Starts run.sh with `workers` workers; `demo` false sets `SWITCHBOARD_DEMO=0`.
-    init(workers: Int = 2, demo: Bool, arguments: [String] = [], readerExitsAfter marker: String? = nil) throws {
+    /// Starts run.sh with `workers` workers; `demo` false sets `SWITCHBOARD_DEMO=0`;
+    /// `environment` adds variables (such as `REDIS_URL`).
+    init(workers: Int = 2, demo: Bool, arguments: [String] = [], environment extra: [String: String] = [:],
+         readerExitsAfter marker: String? = nil) throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("sb-run-\(UUID().uuidString.prefix(8))").path
         directory = home + "/.switchboard"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,6 +46,7 @@ final class RunScriptProcess: @unchecked Sendable {
         environment["SWITCHBOARD_HTTP_PORT"] = String(firstPort)
         environment["SWITCHBOARD_WORKERS"] = String(workers)
         environment["SWITCHBOARD_DEMO"] = demo ? "1" : "0"
+        environment.merge(extra) { $1 }
         script = try ChildProcess(executable: "/bin/bash", arguments: [Self.repository.path + "/scripts/run.sh"] + arguments,
                                   environment: environment, outputPath: pipe)
     }

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 import TestSupport
@@ -51,5 +52,46 @@ struct RunScriptTests {
         try #require(run.awaitReaderExit(), "the demo did not start:\n\(run.log)")
         #expect(run.awaitExit() == 0)
         expectAllGone(run)
+    }
+
+    @Test func anInheritedRedisURLIsNamedWithoutItsPasswordBeforeAnythingIsWritten() throws {
+        let server = try RedisServerProcess(tcp: true, arguments: ["--requirepass", "run-secret"])
+        let port = try #require(server.port)
+        let run = try RunScriptProcess(demo: false, environment: ["REDIS_URL": "redis://:run-secret@127.0.0.1:\(port)"],
+                                       readerExitsAfter: "Ctrl-C stops everything")
+        try #require(run.awaitReaderExit(), "run.sh did not get ready:\n\(run.log)")
+        let lines = run.log.split(separator: "\n").map(String.init)
+        let named = try #require(lines.firstIndex { $0.contains("using the Redis in REDIS_URL: redis://:***@127.0.0.1:\(port)") }, "\(run.log)")
+        let ready = try #require(lines.firstIndex { $0.contains("workers ready") }, "\(run.log)")
+        #expect(named < ready, "named before the workers write their group and heartbeats:\n\(run.log)")
+        #expect(!run.log.contains("run-secret"))
+        #expect(!FileManager.default.fileExists(atPath: run.directory + "/redis"), "no private Redis with REDIS_URL set")
+        let environmentFile = try String(contentsOfFile: run.directory + "/env", encoding: .utf8)
+        #expect(!environmentFile.contains("run-secret"), "the tour's env file leaves a URL with a password out:\n\(environmentFile)")
+
+        run.signal(SIGTERM)
+        #expect(run.awaitExit() == 128 + SIGTERM)
+        expectAllGone(run)
+    }
+
+    @Test func thePrivateRedisIsReadyOnlyWhenItAnswersPONGNotWhileItLoads() throws {
+        // The second start of run.sh finds an AOF to load; here a dataset slow to load stands in.
+        let loaded = try SlowLoadingRedis()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-private-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: loaded.server.directory.appendingPathComponent("dump.rdb"), to: folder.appendingPathComponent("dump.rdb"))
+
+        let prerequisites = RunScriptProcess.repository.path + "/scripts/lib/prerequisites.sh"
+        let script = """
+            . "$0"
+            trap stop_private_redis EXIT
+            start_private_redis "$1" --save "" --appendonly no --key-load-delay 750 --loading-process-events-interval-bytes 1024
+            redis-cli -s "$REDIS_SOCKET" DBSIZE
+            """
+        let run = try ChildProcess.run("bash", ["-c", script, prerequisites, folder.path])
+        #expect(run.status == 0, "\(run.output)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.last == "\(loaded.keys)", "start_private_redis returned before the data was loaded:\n\(run.output)")
     }
 }
