@@ -99,7 +99,7 @@ if [ -z "${REDIS_URL:-}" ] || [ "$REDIS_URL" = "$private_url" ]; then
   mkdir -p "$data"
   start_private_redis "$data" --appendonly yes --appendfsync everysec
   export REDIS_URL=$private_url
-  redis_cli="redis-cli -s $REDIS_SOCKET"
+  redis_cli="redis-cli -s ${REDIS_SOCKET#"$PWD"/}"
   say "started a private Redis at $REDIS_URL (data in $data)"
   env_redis="export REDIS_URL='$REDIS_URL'"
 else
@@ -120,7 +120,8 @@ fi
 
 # What the README tour's terminals source: this Redis, redis-cli for it, and this switchboard.
 if [ "${redis_cli#redis-cli -s }" != "$redis_cli" ]; then
-  env_cli="rcli() { redis-cli -s '${redis_cli#redis-cli -s }' \"\$@\"; }"
+  socket=$(cd "$(dirname "${redis_cli#redis-cli -s }")" && pwd)/$(basename "${redis_cli#redis-cli -s }")
+  env_cli="rcli() { redis-cli -s '$socket' \"\$@\"; }"
 else
   env_cli="rcli() { redis-cli -u \"\$REDIS_URL\" \"\$@\"; }"
 fi

@@ -32,7 +32,7 @@ public final class RedisConnection {
     /// (so a worker asked to stop does not sit out a 5 s backoff).
     public var interruptWait: (() -> Bool)?
     /// Called when a connect finds Redis refusing for a while (`LOADING`, `BUSY`,
-    /// `MASTERDOWN`; see ``RedisServerError/passingState``) and starts waiting it out within
+    /// `MASTERDOWN`; see ``RedisServerError/transientState``) and starts waiting it out within
     /// the connect timeout; not again until a connect has succeeded. The owner logs it: the
     /// connection has no logger.
     public var onWaitingForServer: ((RedisServerError) -> Void)?
@@ -172,7 +172,7 @@ public final class RedisConnection {
             guard let refusal else { return context }
             // Without a password every command after the missing AUTH says NOAUTH, not only PING.
             if refusal.error.code == "NOAUTH" { throw missingPasswordError }
-            guard let state = refusal.error.passingState else { throw refusal.explain(refusal.error) }
+            guard let state = refusal.error.transientState else { throw refusal.explain(refusal.error) }
             let remaining = deadline - .now
             guard remaining > .zero, interruptWait?() != true else {
                 throw RedisClientError(

@@ -65,7 +65,7 @@ extension RedisServerError {
     /// What a refusal that lasts only a while means, and what to do about it: Redis loading
     /// its dataset (`LOADING`), running a long script (`BUSY`), or a replica whose link to its
     /// primary is down (`MASTERDOWN`). `nil` for every other error: waiting would not help.
-    public var passingState: (reason: String, advice: String)? {
+    public var transientState: (reason: String, advice: String)? {
         switch code {
         case "LOADING":
             return ("Redis is still loading its dataset",

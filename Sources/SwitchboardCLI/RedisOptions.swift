@@ -37,7 +37,7 @@ enum RedisOptions {
     static func connection(from arguments: ParsedArguments, clientName: String) throws -> RedisConnection {
         let connection = RedisConnection(configuration: try configuration(from: arguments, clientName: clientName))
         connection.onWaitingForServer = { [configuration = connection.configuration] error in
-            let reason = error.passingState?.reason ?? error.message
+            let reason = error.transientState?.reason ?? error.message
             let line = "waiting for Redis at \(configuration): \(reason); up to \(configuration.connectTimeout.shortDescription) (--redis-connect-timeout)\n"
             FileHandle.standardError.write(Data(line.utf8))
         }

@@ -51,7 +51,7 @@ public final class Worker: Sendable {
         let widgets = WidgetScheduler(configuration: configuration, logger: logger)
         connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
         connection.onWaitingForServer = { [logger] error in
-            logger.notice("redis not ready yet; waiting", metadata: ["reason": error.passingState?.reason ?? error.message,
+            logger.notice("redis not ready yet; waiting", metadata: ["reason": error.transientState?.reason ?? error.message,
                                                                      "up_to": redis.connectTimeout.shortDescription])
         }
         var ready = false

@@ -8,7 +8,7 @@ import TestSupport
 /// script (`BUSY`) or is a replica cut off from its primary (`MASTERDOWN`). A connect waits
 /// that out within its connect timeout, says so once, and when it gives up names the cause.
 @Suite("Connecting to a Redis that refuses for a while")
-struct RedisPassingRefusalTests {
+struct RedisTransientRefusalTests {
     /// A connect and one command on a thread of their own: a connect blocks, and the test
     /// must act on the server meanwhile.
     final class BackgroundConnect: @unchecked Sendable {
@@ -51,7 +51,7 @@ struct RedisPassingRefusalTests {
     }
 
     private func configuration(_ server: RedisServerProcess, connectTimeout: Duration) -> RedisConfiguration {
-        var configuration = server.configuration(name: "sb-passing")
+        var configuration = server.configuration(name: "sb-transient")
         configuration.connectTimeout = connectTimeout
         return configuration
     }
@@ -119,7 +119,7 @@ struct RedisPassingRefusalTests {
     }
 
     @Test func aLastingRefusalIsNotWaitedFor() throws {
-        let server = try RedisServerProcess(arguments: ["--requirepass", "passing-secret"])
+        let server = try RedisServerProcess(arguments: ["--requirepass", "transient-secret"])
         let connect = BackgroundConnect(configuration(server, connectTimeout: .seconds(60)), then: ["PING"])
         guard case .failure(let error as RedisClientError) = connect.awaitOutcome() else {
             Issue.record("a connect without the password must fail")
