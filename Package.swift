@@ -38,7 +38,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis", "TestSupport"],
+            dependencies: ["Redis", "TestSupport", "ChildProcess"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -3,33 +3,84 @@
 # mode, uses the Redis in REDIS_URL or, when none is given, starts a private redis-server
 # (data and socket under ./.switchboard/redis, AOF on), starts SWITCHBOARD_WORKERS workers
 # (default 3; logs in ./.switchboard/logs), waits until each is ready, then runs
-# `switchboard demo` in the foreground (arguments go to it): a demo workspace and its live
-# view. Ctrl-C stops the demo, then the workers, then the private Redis.
+# `switchboard demo` (arguments go to it): a demo workspace and its live view. It writes
+# ./.switchboard/env for the README tour. Ctrl-C (or SIGTERM, or closing the terminal) stops
+# the demo, then the workers, then the private Redis.
 #   SWITCHBOARD_DEMO=0       workers only, until Ctrl-C
 #   SWITCHBOARD_HTTP_PORT    the first worker's HTTP port (default 9464; the next ones follow)
+#   SWITCHBOARD_BUILD=debug  build and run the debug build instead (faster to build)
+#   SWITCHBOARD_BIN=PATH     run this switchboard executable; build nothing
+#   SWITCHBOARD_DIR=PATH     where the private Redis, the logs and env go (default ./.switchboard)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/prerequisites.sh
 
 ensure_debian_packages
-ensure_swift
+if [ -n "${SWITCHBOARD_BIN:-}" ]; then
+  switchboard=$(cd "$(dirname "$SWITCHBOARD_BIN")" && pwd)/$(basename "$SWITCHBOARD_BIN")
+  [ -x "$switchboard" ] || { echo "switchboard: SWITCHBOARD_BIN=$SWITCHBOARD_BIN is not an executable file" >&2; exit 1; }
+else
+  ensure_swift
+  build=${SWITCHBOARD_BUILD:-release}
+  case $build in
+    release|debug) ;;
+    *) echo "switchboard: SWITCHBOARD_BUILD must be release or debug, not '$build'" >&2; exit 1 ;;
+  esac
+  swift build -c "$build" --product switchboard
+  switchboard="$(swift build -c "$build" --show-bin-path)/switchboard"
+fi
 
-swift build -c release --product switchboard
-switchboard="$(swift build -c release --show-bin-path)/switchboard"
+state=${SWITCHBOARD_DIR:-$PWD/.switchboard}
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+data="$state/redis"
+logs="$state/logs"
+workspace=${SWITCHBOARD_WORKSPACE:-demo}
+intake="${SWITCHBOARD_PREFIX:-sb}:intake"
 
+# Stopping must work whatever became of the output and the terminal: a pipe whose reader is
+# gone (`| tee` killed by the same Ctrl-C), a closed terminal. So the stop path ignores
+# SIGPIPE and SIGHUP, every message it writes may fail, and nothing in it stops on an error.
+say() { echo "switchboard: $*" >&2 2>/dev/null || true; }
+
+# Sends SIGTERM to the processes and waits until they are gone (SIGKILL after 15 s).
+terminate() {
+  kill -TERM "$@" 2>/dev/null
+  local pid tries
+  for tries in $(seq 1 300); do
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && break; pid=""; done
+    [ -z "$pid" ] && break
+    sleep 0.05
+  done
+  kill -KILL "$@" 2>/dev/null
+  wait "$@" 2>/dev/null
+}
+
+demo=""
 workers=()
 stop_all() {
-  trap - EXIT INT TERM HUP
-  if [ ${#workers[@]} -gt 0 ]; then
-    echo "switchboard: stopping the workers" >&2
-    kill -TERM "${workers[@]}" 2>/dev/null || true
-    wait "${workers[@]}" 2>/dev/null || true
+  trap '' PIPE HUP INT TERM
+  trap - EXIT
+  set +e
+  if [ -n "$demo" ]; then
+    # A Ctrl-C reaches the demo too: let it end on its own (its last view) before SIGTERM.
+    local tries
+    for tries in $(seq 1 20); do kill -0 "$demo" 2>/dev/null || break; sleep 0.05; done
+    terminate "$demo"
   fi
-  stop_private_redis
+  if [ ${#workers[@]} -gt 0 ]; then
+    say "stopping the workers"
+    terminate "${workers[@]}"
+  fi
+  if [ -n "${REDIS_PIDFILE:-}" ]; then
+    say "stopping the private Redis"
+    stop_private_redis
+  fi
 }
 trap stop_all EXIT
-# The demo, in the foreground, gets Ctrl-C itself and exits; bash runs this trap after it.
-trap 'stop_all; exit 0' INT TERM HUP
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP
 
 # Whether GET /readyz on 127.0.0.1:$1 answers 200 (curl if present, else bash's /dev/tcp).
 worker_ready() {
@@ -41,30 +92,55 @@ worker_ready() {
   fi
 }
 
-if [ -z "${REDIS_URL:-}" ]; then
-  data="$PWD/.switchboard/redis"
+private_url="unix://$data/redis.sock"
+# The README tour exports the private Redis's URL; running this again from such a shell means
+# the private Redis, not someone else's.
+if [ -z "${REDIS_URL:-}" ] || [ "$REDIS_URL" = "$private_url" ]; then
   mkdir -p "$data"
   start_private_redis "$data" --appendonly yes --appendfsync everysec
-  export REDIS_URL="unix://$REDIS_SOCKET"
-  redis_cli="redis-cli -s .switchboard/redis/redis.sock"
-  echo "switchboard: started a private Redis at $REDIS_URL (data in $data)" >&2
+  export REDIS_URL=$private_url
+  redis_cli="redis-cli -s ${REDIS_SOCKET#"$PWD"/}"
+  say "started a private Redis at $REDIS_URL (data in $data)"
+  env_redis="export REDIS_URL='$REDIS_URL'"
 else
-  # Never echo a URL with a password into the view.
-  case "$REDIS_URL" in redis://*@*|unix://*) redis_cli="redis-cli" ;; redis://*) redis_cli="redis-cli -u $REDIS_URL" ;; *) redis_cli="redis-cli" ;; esac
+  # Before anything is written: say which Redis this is (never with its password).
+  shown=$(printf '%s' "$REDIS_URL" | sed -E 's#^([a-z]+://[^:@/]*):.*@#\1:***@#')
+  say "using the Redis in REDIS_URL: $shown (unset REDIS_URL to run a private one instead)"
+  [ "${SWITCHBOARD_DEMO:-1}" = 0 ] || say "the demo writes workspace '$workspace' there; SWITCHBOARD_DEMO=0 runs the workers only"
+  case $REDIS_URL in
+    unix://*@*) redis_cli="redis-cli" ;;
+    unix://*) socket=${REDIS_URL#unix://}; redis_cli="redis-cli -s ${socket%%\?*}" ;;
+    redis://*@*) redis_cli="redis-cli" ;;  # never echo a URL with a password into the view
+    *) redis_cli="redis-cli -u $REDIS_URL" ;;
+  esac
+  env_redis="# REDIS_URL is your own: it is not written here"
 fi
 
 "$switchboard" ping
 
-logs="$PWD/.switchboard/logs"
+# What the README tour's terminals source: this Redis, redis-cli for it, and this switchboard.
+if [ "${redis_cli#redis-cli -s }" != "$redis_cli" ]; then
+  socket=$(cd "$(dirname "${redis_cli#redis-cli -s }")" && pwd)/$(basename "${redis_cli#redis-cli -s }")
+  env_cli="rcli() { redis-cli -s '$socket' \"\$@\"; }"
+else
+  env_cli="rcli() { redis-cli -u \"\$REDIS_URL\" \"\$@\"; }"
+fi
+cat >"$state/env" <<EOF
+# Written by scripts/run.sh for the README tour: . .switchboard/env
+$env_redis
+$env_cli
+export PATH='$(dirname "$switchboard")':"\$PATH"
+EOF
+
 mkdir -p "$logs"
 first_port=${SWITCHBOARD_HTTP_PORT:-9464}
 count=${SWITCHBOARD_WORKERS:-3}
-# Workers get a session of their own: Ctrl-C reaches the demo only, and the workers stop
-# after it, on SIGTERM from stop_all.
+# Workers get a session of their own: Ctrl-C and a closed terminal reach this script and
+# the demo only, and the workers stop after the demo, on SIGTERM from stop_all.
 setsid=""
 command -v setsid >/dev/null 2>&1 && setsid="setsid"
 for i in $(seq 1 "$count"); do
-  $setsid "$switchboard" worker --name "worker-$i" --http "127.0.0.1:$((first_port + i - 1))" >"$logs/worker-$i.log" 2>&1 &
+  $setsid "$switchboard" worker --name "worker-$i" --http "127.0.0.1:$((first_port + i - 1))" >"$logs/worker-$i.log" 2>&1 </dev/null &
   workers+=($!)
 done
 
@@ -74,9 +150,9 @@ for i in $(seq 1 "$count"); do
   for attempt in $(seq 1 300); do
     worker_ready "$port" && break
     if ! kill -0 "${workers[$((i - 1))]}" 2>/dev/null || [ "$attempt" -eq 300 ]; then
-      echo "switchboard: worker-$i did not become ready (http://127.0.0.1:$port/readyz); the end of $logs/worker-$i.log:" >&2
+      say "worker-$i did not become ready (http://127.0.0.1:$port/readyz); the end of $logs/worker-$i.log:"
       tail -n 20 "$logs/worker-$i.log" >&2
-      echo "switchboard: (port taken? SWITCHBOARD_HTTP_PORT=<port> ./scripts/run.sh uses other ports)" >&2
+      say "(port taken? SWITCHBOARD_HTTP_PORT=<port> ./scripts/run.sh uses other ports)"
       exit 1
     fi
     sleep 0.1
@@ -84,19 +160,24 @@ for i in $(seq 1 "$count"); do
   endpoints+=("http://127.0.0.1:$port")
 done
 
-echo "switchboard: $count workers ready; logs in $logs/worker-{1..$count}.log" >&2
-echo "switchboard: worker HTTP endpoints (/healthz /readyz /metrics): ${endpoints[*]}" >&2
-workspace=${SWITCHBOARD_WORKSPACE:-demo}
-intake="${SWITCHBOARD_PREFIX:-sb}:intake"
+say "$count workers ready; logs in $logs/worker-{1..$count}.log"
+say "worker HTTP endpoints (/healthz /readyz /metrics): ${endpoints[*]}"
 if [ "${SWITCHBOARD_DEMO:-1}" = 0 ]; then
-  echo "switchboard: try: $switchboard agent login 42 --workspace $workspace --session tab1 --wait" >&2
-  echo "switchboard: Ctrl-C stops everything" >&2
+  say "try: $switchboard agent login 42 --workspace $workspace --session tab1 --wait"
+  say "Ctrl-C stops everything"
   wait
 else
   ports="port $first_port"
   [ "$count" -gt 1 ] && ports="ports $first_port-$((first_port + count - 1))"
+  # In the background, waited for: a signal to this script runs its trap at once, even while
+  # the demo runs (bash defers traps until a foreground command ends).
   "$switchboard" demo \
-    --note "logs: .switchboard/logs/  ·  workers' /metrics /readyz /healthz: 127.0.0.1 $ports" \
+    --note "logs: ${logs#"$PWD"/}/  ·  workers' /metrics /readyz /healthz: 127.0.0.1 $ports" \
     --note "try: $redis_cli XADD $intake '*' op agent.status workspace $workspace agent ana status dnd" \
-    "$@"
+    "$@" &
+  demo=$!
+  status=0
+  wait "$demo" || status=$?
+  demo=""
+  exit "$status"
 fi

@@ -12,3 +12,13 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+
+extension Duration {
+    /// The duration as an operator types it in an option: `2s`, `500ms`, `1.5s`.
+    public var shortDescription: String {
+        let milliseconds = wholeMilliseconds
+        if milliseconds < 1000 { return milliseconds == 0 && self > .zero ? "<1ms" : "\(milliseconds)ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(Double(milliseconds) / 1000)s"
+    }
+}

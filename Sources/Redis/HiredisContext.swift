@@ -10,6 +10,8 @@ import Glibc
 /// A hiredis `redisContext` in blocking mode. Not thread-safe: one owner, one thread at a time.
 final class HiredisContext {
     private let raw: UnsafeMutablePointer<redisContext>
+    /// The socket timeout in force, named in a timeout error.
+    private var timeout: Duration?
 
     private init(raw: UnsafeMutablePointer<redisContext>) { self.raw = raw }
 
@@ -49,6 +51,7 @@ final class HiredisContext {
         if sb_set_timeout_ms(raw, milliseconds) != REDIS_OK {
             throw failure(command: "timeout", written: false)
         }
+        self.timeout = timeout
     }
 
     /// Enables TCP keepalive (hiredis's 15 s interval).
@@ -130,8 +133,8 @@ final class HiredisContext {
         let timedOut = code == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || text.contains("temporarily unavailable"))
         if timedOut {
             return RedisClientError(
-                .timeout, "Redis did not answer \(command) within the command timeout.",
-                recoverySuggestion: "The connection was dropped and will be reopened; the command may have run. Check the server's load (SLOWLOG GET) or raise the timeout.",
+                .timeout, "Redis did not answer \(command) within its timeout\(timeout.map { " (\($0.shortDescription))" } ?? "").",
+                recoverySuggestion: "The connection was dropped and will be reopened; the command may have run. Check the server's load (SLOWLOG GET, LATENCY DOCTOR) or raise the command timeout (--redis-command-timeout).",
                 commandMayHaveRun: written)
         }
         switch code {

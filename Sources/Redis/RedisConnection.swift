@@ -31,11 +31,17 @@ public final class RedisConnection {
     /// Asked while waiting out a reconnect backoff; returning true ends the wait early
     /// (so a worker asked to stop does not sit out a 5 s backoff).
     public var interruptWait: (() -> Bool)?
+    /// Called when a connect finds Redis refusing for a while (`LOADING`, `BUSY`,
+    /// `MASTERDOWN`; see ``RedisServerError/transientState``) and starts waiting it out within
+    /// the connect timeout; not again until a connect has succeeded. The owner logs it: the
+    /// connection has no logger.
+    public var onWaitingForServer: ((RedisServerError) -> Void)?
 
     private var context: HiredisContext?
     private var consecutiveFailures = 0
     private var lastFailure: ContinuousClock.Instant?
     private var isClosed = false
+    private var waitReported = false
 
     /// Creates a connection; it opens on the first command or on ``connect()``.
     public init(configuration: RedisConfiguration) {
@@ -135,6 +141,7 @@ public final class RedisConnection {
             let opened = try openAndPrepare()
             context = opened
             consecutiveFailures = 0
+            waitReported = false
             connectCount += 1
             return opened
         } catch {
@@ -145,11 +152,46 @@ public final class RedisConnection {
     }
 
     /// Opens a context and applies everything a fresh connection needs, in one round trip.
+    /// A server that refuses only for a while (loading its dataset, running a long script, a
+    /// replica cut off from its primary) is asked again with a short backoff until the
+    /// connect timeout is spent: a Redis restarting with a large AOF is not a refusal.
     private func openAndPrepare() throws(RedisClientError) -> HiredisContext {
+        let deadline = ContinuousClock.now + configuration.connectTimeout
         let context = try HiredisContext.connect(to: configuration.endpoint, timeout: configuration.connectTimeout)
         try context.setTimeout(configuration.commandTimeout)
         if configuration.tcpKeepAlive, case .tcp = configuration.endpoint { try context.enableKeepAlive() }
+        let setup = setupCommands()
+        var pause: Duration = .milliseconds(20)
+        while true {
+            for (command, _) in setup { try context.append(command) }
+            // Every reply is read, so that the context stays in step for another attempt.
+            var refusal: (error: RedisServerError, explain: (RedisServerError) -> RedisClientError)?
+            for (command, explain) in setup {
+                if case .error(let error) = try context.readReply(for: command.name), refusal == nil { refusal = (error, explain) }
+            }
+            guard let refusal else { return context }
+            // Without a password every command after the missing AUTH says NOAUTH, not only PING.
+            if refusal.error.code == "NOAUTH" { throw missingPasswordError }
+            guard let state = refusal.error.transientState else { throw refusal.explain(refusal.error) }
+            let remaining = deadline - .now
+            guard remaining > .zero, interruptWait?() != true else {
+                throw RedisClientError(
+                    .connectFailed,
+                    "Gave up connecting to Redis at \(configuration) after the connect timeout (\(configuration.connectTimeout.shortDescription)): "
+                        + "\(state.reason) (\(refusal.error.message)).",
+                    recoverySuggestion: state.advice)
+            }
+            if !waitReported {
+                waitReported = true
+                onWaitingForServer?(refusal.error)
+            }
+            sleep(for: min(pause, remaining))
+            pause = min(pause * 2, .milliseconds(500))
+        }
+    }
 
+    /// What a fresh connection sends, each with the error its refusal means.
+    private func setupCommands() -> [(RedisCommand, (RedisServerError) -> RedisClientError)] {
         var setup: [(RedisCommand, (RedisServerError) -> RedisClientError)] = []
         if let password = configuration.password {
             let command = configuration.username.map { RedisCommand("AUTH", $0, password) } ?? RedisCommand("AUTH", password)
@@ -172,20 +214,18 @@ public final class RedisConnection {
             }))
         }
         // Always end with PING: a server that accepts and then refuses (maxclients, protected
-        // mode) must count as a failed connect, so that reconnecting backs off.
+        // mode) must count as a failed connect, so that reconnecting backs off. PING is also
+        // what a loading server or a cut-off replica refuses (AUTH, SELECT pass).
         setup.append((RedisCommand("PING"), { error in
-            if error.code == "NOAUTH" {
-                return RedisClientError(.authenticationFailed, "Redis at \(self.configuration) requires a password and none was given.",
-                                        recoverySuggestion: "Put the credentials in REDIS_URL (redis://user:password@host) or use --redis-password-file.")
-            }
-            return RedisClientError(.connectFailed, "Redis at \(self.configuration) refused the connection: \(error.message)",
-                                    recoverySuggestion: "Check the server's maxclients, protected-mode and bind settings.")
+            RedisClientError(.connectFailed, "Redis at \(self.configuration) refused the connection: \(error.message)",
+                             recoverySuggestion: "Check the server's maxclients, protected-mode and bind settings.")
         }))
-        for (command, _) in setup { try context.append(command) }
-        for (command, explain) in setup {
-            if case .error(let error) = try context.readReply(for: command.name) { throw explain(error) }
-        }
-        return context
+        return setup
+    }
+
+    private var missingPasswordError: RedisClientError {
+        RedisClientError(.authenticationFailed, "Redis at \(configuration) requires a password and none was given.",
+                         recoverySuggestion: "Put the credentials in REDIS_URL (redis://user:password@host) or use --redis-password-file.")
     }
 
     /// Turns an `AUTH` refusal into an error that names the user but never the password.

@@ -60,3 +60,24 @@ public struct RedisClientError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(message) \(recoverySuggestion)" }
 }
+
+extension RedisServerError {
+    /// What a refusal that lasts only a while means, and what to do about it: Redis loading
+    /// its dataset (`LOADING`), running a long script (`BUSY`), or a replica whose link to its
+    /// primary is down (`MASTERDOWN`). `nil` for every other error: waiting would not help.
+    public var transientState: (reason: String, advice: String)? {
+        switch code {
+        case "LOADING":
+            return ("Redis is still loading its dataset",
+                    "It serves again once loading ends (INFO persistence shows loading:0; a large AOF or RDB file takes a while): retry then, or raise the connect timeout (--redis-connect-timeout) to wait longer.")
+        case "BUSY":
+            return ("Redis is busy running a script",
+                    "It serves again when the script or function ends: end a stuck one with SCRIPT KILL or FUNCTION KILL (SHUTDOWN NOSAVE if it has already written), or raise the connect timeout (--redis-connect-timeout) to wait longer.")
+        case "MASTERDOWN":
+            return ("the replica's link to its primary is down",
+                    "This replica refuses commands until its primary is back (replica-serve-stale-data no): check the primary and INFO replication, or point REDIS_URL at the primary.")
+        default:
+            return nil
+        }
+    }
+}

@@ -52,7 +52,7 @@ enum DemoCommand {
         let keys = CommonOptions.keys(arguments)
         let stop = StopRequest()
         TerminationSignals.onSignal { stop.request() }
-        let connection = RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-demo"))
+        let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-demo")
         connection.interruptWait = { stop.isRequested }
         let run = DemoRun(mode: mode, workspace: workspace, keys: keys, connection: connection,
                           load: DemoLoad(workspace: workspace, client: IntakeClient(connection: connection, keys: keys), agentCount: agentCount, seed: seed),
@@ -73,9 +73,10 @@ enum DemoCommand {
         case log
     }
 
-    /// Writes a note to standard error, apart from the view on standard output.
+    /// Writes a note to standard error, apart from the view on standard output. A note that
+    /// cannot be written (a closed pipe or terminal) is dropped.
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 }
 
@@ -212,8 +213,14 @@ final class DemoRun {
         if mode == .log { emit("\(DemoView.clock(milliseconds: true))  \(action.summary)  (\(action.entry))") }
     }
 
-    /// Writes and flushes at once: standard output is often a pipe or a file here.
+    /// Writes and flushes at once: standard output is often a pipe or a file here. When it is
+    /// gone (the reader of the pipe exited, the terminal closed), nobody watches: stop.
     private func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        } catch {
+            if !stop.isRequested { DemoCommand.note("demo: standard output is gone (a closed pipe or terminal); stopping") }
+            stop.request()
+        }
     }
 }

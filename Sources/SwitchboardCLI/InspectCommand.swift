@@ -65,7 +65,7 @@ enum InspectCommand {
     }
 
     private static func connection(_ arguments: ParsedArguments) throws -> RedisConnection {
-        RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-inspect"))
+        try RedisOptions.connection(from: arguments, clientName: "switchboard-inspect")
     }
 
     private static func table(_ agents: [AgentSnapshot], settings: WorkspaceSettings) -> String {

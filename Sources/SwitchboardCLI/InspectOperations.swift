@@ -40,7 +40,7 @@ extension InspectCommand {
     }
 
     static func operationsReader(_ arguments: ParsedArguments) throws -> OperationsReader {
-        OperationsReader(connection: RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-inspect")),
+        OperationsReader(connection: try RedisOptions.connection(from: arguments, clientName: "switchboard-inspect"),
                          keys: CommonOptions.keys(arguments))
     }
 

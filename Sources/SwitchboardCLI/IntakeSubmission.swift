@@ -35,7 +35,7 @@ enum IntakeSubmission {
         case .success(let parsed): entry = parsed
         case .failure(let rejection): throw ValidationError(rejection.message)
         }
-        let connection = RedisConnection(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-cli"))
+        let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-cli")
         let client = IntakeClient(connection: connection, keys: CommonOptions.keys(arguments))
         let id = try client.submit(entry)
         guard waiting else {

@@ -52,7 +52,8 @@ public final class RedisServerProcess: @unchecked Sendable {
         return configuration
     }
 
-    /// Starts the server process and waits until it answers.
+    /// Starts the server process and waits until it answers (a server still loading its data
+    /// answers too: `LOADING`).
     public func start() throws {
         process = try ChildProcess(executable: try Self.redisServerExecutable(), arguments: [
             "--port", String(port ?? 0), "--bind", "127.0.0.1",
@@ -85,16 +86,42 @@ public final class RedisServerProcess: @unchecked Sendable {
             if process?.isRunning == false { break }
             // A fresh connection each time: a refused attempt would otherwise back off.
             let connection = RedisConnection(configuration: configuration)
+            // A server refusing for a while (LOADING, BUSY, MASTERDOWN) is up: stop waiting.
+            var refusingForAWhile = false
+            connection.onWaitingForServer = { _ in refusingForAWhile = true }
+            connection.interruptWait = { refusingForAWhile }
             do {
                 _ = try connection.sendReturningErrors(["PING"])
                 return
             } catch where error.kind == .authenticationFailed {
                 return  // requirepass is set: the server is up and asking for a password
-            } catch {}
+            } catch {
+                if refusingForAWhile { return }
+            }
             usleep(20_000)
         }
         let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
         throw TestSupportError("redis-server did not start in \(directory.path). Log:\n\(log.suffix(2000))")
+    }
+
+    /// Runs `redis-cli` against this server and returns what it printed. redis-cli sends no
+    /// PING first, so it reaches a server that refuses PING (`INFO` while loading, `SCRIPT
+    /// KILL` while busy).
+    @discardableResult
+    public func cli(_ arguments: String...) throws -> String {
+        try ChildProcess.run("redis-cli", ["-s", socketPath] + arguments).output
+    }
+
+    /// Waits until `redis-cli <arguments>` prints `text`; throws after `limit`.
+    public func awaitCLI(_ arguments: String..., prints text: String, upTo limit: Duration = .seconds(10)) throws {
+        let deadline = ContinuousClock.now + limit
+        var output = ""
+        while ContinuousClock.now < deadline {
+            output = try ChildProcess.run("redis-cli", ["-s", socketPath] + arguments).output
+            if output.contains(text) { return }
+            usleep(20_000)
+        }
+        throw TestSupportError("redis-cli \(arguments.joined(separator: " ")) did not print '\(text)' within \(limit); last output: \(output)")
     }
 
     private static func redisServerExecutable() throws -> String {

@@ -38,9 +38,12 @@ start_private_redis() {
     REDIS_PORT=$(( 20000 + RANDOM % 40000 ))
     if redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
          --dir "$dir" --daemonize yes --pidfile "$REDIS_PIDFILE" --logfile "$dir/redis.log" "$@"; then
-      local tries
+      local tries reply
       for tries in $(seq 1 100); do
-        redis-cli -s "$REDIS_SOCKET" ping >/dev/null 2>&1 && return 0
+        # Ready means PONG: a server loading its AOF or RDB answers LOADING, and refuses work.
+        reply=$(redis-cli -s "$REDIS_SOCKET" ping 2>/dev/null) || reply=""
+        [ "$reply" = PONG ] && return 0
+        case $reply in LOADING*) wait_while_loading && return 0 || break ;; esac
         [ -f "$REDIS_PIDFILE" ] || [ "$tries" -lt 20 ] || break
         sleep 0.05
       done
@@ -50,6 +53,19 @@ start_private_redis() {
   echo "switchboard: could not start redis-server; its log:" >&2
   tail -n 20 "$dir/redis.log" >&2 || true
   exit 1
+}
+
+# Waits until the server started by start_private_redis has loaded its data (a large AOF
+# takes a while: no time limit while it is alive) and answers PONG; fails if it exits.
+wait_while_loading() {
+  echo "switchboard: Redis is loading its data ($REDIS_SOCKET); waiting" >&2
+  local pid
+  pid=$(cat "$REDIS_PIDFILE" 2>/dev/null) || return 1
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$(redis-cli -s "$REDIS_SOCKET" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 # Stops the server started by start_private_redis, waiting until it has exited.

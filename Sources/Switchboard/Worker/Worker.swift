@@ -53,6 +53,10 @@ public final class Worker: Sendable {
         let heartbeat = WorkerHeartbeat(configuration: configuration)
         let widgets = WidgetScheduler(configuration: configuration, logger: logger)
         connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
+        connection.onWaitingForServer = { [logger] error in
+            logger.notice("redis not ready yet; waiting", metadata: ["reason": error.transientState?.reason ?? error.message,
+                                                                     "up_to": redis.connectTimeout.shortDescription])
+        }
         var ready = false
         var lastFailure: String?
         var connects = 0

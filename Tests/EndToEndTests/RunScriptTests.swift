@@ -1,0 +1,97 @@
+import ChildProcess
+import Foundation
+import Testing
+import TestSupport
+
+/// `scripts/run.sh` stops everything it started (demo, workers, private Redis) whatever
+/// became of its output or terminal: a pipe whose reader is gone (`| tee` killed by the
+/// same Ctrl-C), SIGHUP from a closed terminal, SIGTERM.
+@Suite("scripts/run.sh start and stop")
+struct RunScriptTests {
+    /// The processes of a started run.sh: itself, its workers and its private redis-server.
+    private func expectStarted(_ run: RunScriptProcess, workers: Int) throws {
+        let redis = try #require(run.redisPid, "no pid file of the private Redis")
+        let started = run.processes()
+        #expect(started.contains(redis), "the private redis-server \(redis) is not among:\n\(run.describe(started))")
+        #expect(started.contains(run.pid))
+        let workerCount = started.filter { run.describe([$0]).contains("switchboard worker") }.count
+        #expect(workerCount == workers, "\(run.describe(started))")
+    }
+
+    private func expectAllGone(_ run: RunScriptProcess) {
+        let left = run.processes()
+        #expect(left.isEmpty, "left behind:\n\(run.describe(left))\nrun.sh said:\n\(run.log)")
+    }
+
+    @Test(arguments: [SIGINT, SIGHUP, SIGTERM])
+    func aSignalStopsEverythingAfterTheOutputPipeLostItsReader(signal: Int32) throws {
+        let run = try RunScriptProcess(demo: false, readerExitsAfter: "Ctrl-C stops everything")
+        try #require(run.awaitReaderExit(), "run.sh did not get ready:\n\(run.log)")
+        try expectStarted(run, workers: 2)
+
+        run.signal(signal)
+        let status = run.awaitExit()
+        #expect(status == 128 + signal, "run.sh must end through its trap, not die writing to the pipe (141 is SIGPIPE)")
+        expectAllGone(run)
+    }
+
+    @Test func aSignalToTheScriptAloneStopsTheRunningDemoToo() throws {
+        // A closed terminal's SIGHUP, or a supervisor's SIGTERM, may reach run.sh only.
+        let run = try RunScriptProcess(demo: true)
+        try #require(run.awaitLog(" workers=2 online="), "the demo did not start:\n\(run.log)")
+        try expectStarted(run, workers: 2)
+
+        run.signal(SIGHUP)
+        #expect(run.awaitExit() == 128 + SIGHUP)
+        expectAllGone(run)
+        #expect(run.awaitLog("switchboard: stopping the private Redis"), "\(run.log)")
+    }
+
+    @Test func theDemoStopsWhenNobodyReadsItsOutputAndTakesEverythingWithIt() throws {
+        let run = try RunScriptProcess(demo: true, readerExitsAfter: " workers=2 online=")
+        try #require(run.awaitReaderExit(), "the demo did not start:\n\(run.log)")
+        #expect(run.awaitExit() == 0)
+        expectAllGone(run)
+    }
+
+    @Test func anInheritedRedisURLIsNamedWithoutItsPasswordBeforeAnythingIsWritten() throws {
+        let server = try RedisServerProcess(tcp: true, arguments: ["--requirepass", "run-secret"])
+        let port = try #require(server.port)
+        let run = try RunScriptProcess(demo: false, environment: ["REDIS_URL": "redis://:run-secret@127.0.0.1:\(port)"],
+                                       readerExitsAfter: "Ctrl-C stops everything")
+        try #require(run.awaitReaderExit(), "run.sh did not get ready:\n\(run.log)")
+        let lines = run.log.split(separator: "\n").map(String.init)
+        let named = try #require(lines.firstIndex { $0.contains("using the Redis in REDIS_URL: redis://:***@127.0.0.1:\(port)") }, "\(run.log)")
+        let ready = try #require(lines.firstIndex { $0.contains("workers ready") }, "\(run.log)")
+        #expect(named < ready, "named before the workers write their group and heartbeats:\n\(run.log)")
+        #expect(!run.log.contains("run-secret"))
+        #expect(!FileManager.default.fileExists(atPath: run.directory + "/redis"), "no private Redis with REDIS_URL set")
+        let environmentFile = try String(contentsOfFile: run.directory + "/env", encoding: .utf8)
+        #expect(!environmentFile.contains("run-secret"), "the tour's env file leaves a URL with a password out:\n\(environmentFile)")
+
+        run.signal(SIGTERM)
+        #expect(run.awaitExit() == 128 + SIGTERM)
+        expectAllGone(run)
+    }
+
+    @Test func thePrivateRedisIsReadyOnlyWhenItAnswersPONGNotWhileItLoads() throws {
+        // The second start of run.sh finds an AOF to load; here a dataset slow to load stands in.
+        let loaded = try SlowLoadingRedis()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sb-private-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: loaded.server.directory.appendingPathComponent("dump.rdb"), to: folder.appendingPathComponent("dump.rdb"))
+
+        let prerequisites = RunScriptProcess.repository.path + "/scripts/lib/prerequisites.sh"
+        let script = """
+            . "$0"
+            trap stop_private_redis EXIT
+            start_private_redis "$1" --save "" --appendonly no --key-load-delay 750 --loading-process-events-interval-bytes 1024
+            redis-cli -s "$REDIS_SOCKET" DBSIZE
+            """
+        let run = try ChildProcess.run("bash", ["-c", script, prerequisites, folder.path])
+        #expect(run.status == 0, "\(run.output)")
+        let lines = run.output.split(separator: "\n")
+        #expect(lines.last == "\(loaded.keys)", "start_private_redis returned before the data was loaded:\n\(run.output)")
+    }
+}
