@@ -19,9 +19,10 @@ struct SelfContainedTests {
         let planted = FileManager.default.temporaryDirectory.appendingPathComponent("sb-self-contained-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: planted) }
         let files = [
-            "Tests/schema_check.py": "schema = open(\"../" + "shared/schemas/compose-spec.json\")\n",
+            // Written in pieces so that the check does not flag this file itself.
+            "Tests/schema_check.py": "schema = open(\"../" + "sha" + "red/sch" + "emas/compose-spec.json\")\n",
             "docs/notes.md": "As the design says ([design](../../DESIGN" + ".md)), and see [keys](../docs/keys.md).\n",
-            "scripts/build.sh": "cp ../../../outside/file .\n",
+            "scripts/build.sh": "cp ../../" + "../outside/file .\n",
             "README.md": "Nothing outside here: [docs](docs/notes.md).\n",
         ]
         for (path, text) in files {
@@ -33,7 +34,7 @@ struct SelfContainedTests {
         #expect(run.status == 1, "\(run.output)")
         #expect(run.output.contains("Tests/schema_check.py:1:"), "\(run.output)")
         #expect(run.output.contains("docs/notes.md:1:"), "\(run.output)")
-        #expect(run.output.contains("../../../outside/file climbs above the repository"), "\(run.output)")
+        #expect(run.output.contains("scripts/build.sh:1: ../../" + "../outside/file climbs above the repository"), "\(run.output)")
         #expect(!run.output.contains("README.md"), "a path inside the repository was flagged: \(run.output)")
         #expect(!run.output.contains("../docs/keys.md"), "a parent path that stays inside was flagged: \(run.output)")
     }
