@@ -33,7 +33,7 @@ done < <(grep -nIE "$outside_names" -- "${tracked[@]}" 2>/dev/null || true)
 # (2) Parent-relative paths that climb above the repository from the folder of their file.
 while IFS= read -r hit; do
   report "$hit"
-done < <(grep -noIE '(\.\./)+[A-Za-z0-9_.-]+' -- "${tracked[@]}" 2>/dev/null | awk -F: '{
+done < <(grep -noIE '(\.\./)+[A-Za-z0-9_.-][A-Za-z0-9_./-]*' -- "${tracked[@]}" 2>/dev/null | awk -F: '{
   file = $1; line = $2; path = substr($0, length(file) + length(line) + 3)
   depth = split(file, parts, "/") - 1
   ups = gsub(/\.\.\//, "../", path)

@@ -36,6 +36,6 @@ struct SelfContainedTests {
         #expect(run.output.contains("docs/notes.md:1:"), "\(run.output)")
         #expect(run.output.contains("scripts/build.sh:1: ../../" + "../outside/file climbs above the repository"), "\(run.output)")
         #expect(!run.output.contains("README.md"), "a path inside the repository was flagged: \(run.output)")
-        #expect(!run.output.contains("../docs/keys.md"), "a parent path that stays inside was flagged: \(run.output)")
+        #expect(!run.output.contains("../docs/keys.md climbs"), "a parent path that stays inside was flagged: \(run.output)")
     }
 }
