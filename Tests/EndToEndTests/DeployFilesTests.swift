@@ -17,7 +17,7 @@ struct DeployFilesTests {
         try? FileManager.default.removeItem(atPath: output)
         let check = try ChildProcess(executable: try #require(ChildProcess.find("python3")), arguments: [script, repository],
                                      environment: ProcessInfo.processInfo.environment, outputPath: output)
-        let status = check.wait()
+        let status = check.waitOrKill(after: .seconds(300))
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "deploy_check.py said: \(log)")
         #expect(log.contains(" 0 failed"), "deploy_check.py said: \(log)")
