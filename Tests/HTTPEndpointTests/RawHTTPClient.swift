@@ -121,6 +121,16 @@ final class RawConnection {
         }
     }
 
+    /// Whether the server has neither answered nor closed this connection yet (a peek that
+    /// does not wait).
+    func isOpenWithNothingToRead() throws -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return true }
+        if count < 0 { throw ClientError(description: "recv: \(String(cString: strerror(errno)))") }
+        return false
+    }
+
     /// Sends `request` and reads the whole response.
     static func exchange(_ request: String, port: Int, host: String = "127.0.0.1") throws -> RawResponse {
         let connection = try RawConnection(host: host, port: port)
