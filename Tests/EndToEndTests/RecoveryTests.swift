@@ -132,6 +132,7 @@ struct RecoveryTests {
 
         // Then something at the socket that hangs up at once, so every attempt can be counted.
         let refusing = try RefusingSocket(path: server.socketPath)
+        defer { refusing.stop() }
         try #require(refusing.attempts.wait(upTo: 30, until: { $0.count >= 2 }), "the worker stopped retrying: \(worker.log)")
         // It does not spin: its backoff has grown past a second by now, so another 2 s look
         // sees at most a couple of attempts (a busy loop makes thousands).

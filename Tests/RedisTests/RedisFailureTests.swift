@@ -76,6 +76,7 @@ struct RedisFailureTests {
         server.stop()
         // Where the server was, a socket that hangs up at once and counts each connection.
         let refusing = try RefusingSocket(path: server.socketPath)
+        defer { refusing.stop() }
         let clock = ContinuousClock()
         let elapsed = clock.measure {
             for _ in 0..<4 {

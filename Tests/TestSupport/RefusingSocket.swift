@@ -1,18 +1,19 @@
 // Stands where a Redis server that cannot serve would be, and counts who knocks.
 import Foundation
 import Glibc
+import Synchronization
 
 /// A Unix socket that accepts every connection and closes it at once, recording each one:
 /// to a client it looks like a Redis server that hangs up (as one at `maxclients` does), so a
 /// test can count the client's connection attempts instead of timing it.
-public final class RefusingSocket: @unchecked Sendable {
-    // @unchecked: `descriptor` is set once in init; the accept thread only reads it, and
-    // `stop()` waits for that thread to finish before closing it.
+///
+/// Its accept thread holds it until ``stop()``: call that (a `defer` right after creating one).
+public final class RefusingSocket: Sendable {
     public let path: String
     /// One event per accepted (and closed) connection.
     public let attempts = EventRecorder<Date>()
     private let descriptor: Int32
-    private let stopped = EventRecorder<Bool>()
+    private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Listens on `path` (which must not exist).
@@ -40,11 +41,9 @@ public final class RefusingSocket: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { stop() }
-
     private func acceptUntilStopped() {
         defer { finished.signal() }
-        while stopped.all.isEmpty {
+        while !stopRequested.load(ordering: .acquiring) {
             // poll with a short timeout, so that stop() is noticed without closing under accept().
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&entry, 1, 50) > 0 else { continue }
@@ -58,8 +57,7 @@ public final class RefusingSocket: @unchecked Sendable {
 
     /// Stops accepting, closes the socket and removes its file (so a real server can take the path).
     public func stop() {
-        guard stopped.all.isEmpty else { return }
-        stopped.record(true)
+        guard !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // The accept loop polls every 50 ms; if it has not ended within 5 s, close anyway.
         _ = finished.wait(timeout: .now() + 5)
         close(descriptor)
