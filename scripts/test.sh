@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the whole Switchboard test suite on a fresh Debian 12 machine: installs what is
+# Runs the whole Switchboard test suite on a fresh Debian 12 machine: checks that no tracked
+# file refers outside the repository (scripts/check-self-contained.sh), installs what is
 # missing, starts a throwaway redis-server on a private socket and port in a temporary
 # folder (never 6379), runs `swift test`, and stops Redis even when the tests fail.
 # Arguments are passed to `swift test` (e.g. --filter RedisTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/check-self-contained.sh
 . scripts/lib/prerequisites.sh
 
 ensure_debian_packages

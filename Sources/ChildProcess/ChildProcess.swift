@@ -74,6 +74,26 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits at most `limit` for the process to exit; returns its exit code as ``wait()`` does,
+    /// or `nil` if it is still running when the limit has passed (it is left running).
+    public func wait(atMost limit: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while isRunning {
+            if ContinuousClock.now >= deadline { return nil }
+            usleep(10_000)
+        }
+        return wait()
+    }
+
+    /// Waits at most `limit` for the process to exit, then kills it (SIGKILL) if it has not;
+    /// returns its exit code, or `nil` when it had to be killed.
+    public func waitOrKill(after limit: Duration) -> Int32? {
+        if let status = wait(atMost: limit) { return status }
+        signal(SIGKILL)
+        wait()
+        return nil
+    }
+
     /// Waits for the process to exit and returns its exit code (128 + signal if killed).
     @discardableResult
     public func wait() -> Int32 {
@@ -109,13 +129,18 @@ extension ChildProcess {
     }
 
     /// Runs a program from PATH to completion and returns its standard output and exit code.
-    public static func run(_ program: String, _ arguments: [String]) throws -> (output: String, status: Int32) {
+    /// - Throws: ``ChildProcessError`` when it cannot start, or when it runs longer than
+    ///   `limit` (it is killed then, and the error carries what it printed).
+    public static func run(_ program: String, _ arguments: [String], limit: Duration = .seconds(120)) throws -> (output: String, status: Int32) {
         guard let executable = find(program) else { throw ChildProcessError(description: "\(program) is not installed (not found on PATH)") }
         let outputPath = NSTemporaryDirectory() + "child-output-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let child = try ChildProcess(executable: executable, arguments: arguments, outputPath: outputPath)
-        let status = child.wait()
+        let status = child.waitOrKill(after: limit)
         let output = FileManager.default.contents(atPath: outputPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        guard let status else {
+            throw ChildProcessError(description: "\(program) \(arguments.joined(separator: " ")) did not finish within \(limit); killed. Its output:\n\(output.suffix(4000))")
+        }
         return (output, status)
     }
 }

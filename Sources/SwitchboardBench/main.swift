@@ -8,7 +8,8 @@ if arguments.contains("--help") || arguments.contains("-h") {
     USAGE: switchboard-bench [--requests N] [--status-entries N] [--latency-seconds N]
                              [--conversations N] [--team-sizes 1000,10000,100000]
                              [--subscribers N] [--memory-agents N] [--json PATH]
-                             [--only client,status,latency,fanout,routing,memory]
+                             [--idle-seconds N]
+                             [--only client,status,latency,fanout,routing,memory,idle]
 
     Starts a private redis-server, runs each scenario next to the matching redis-benchmark
     baseline in the same run, and prints a Markdown table (and JSON with --json).
@@ -21,7 +22,7 @@ func option(_ name: String) -> String? {
 }
 let requests = option("--requests").flatMap(Int.init) ?? 100_000
 /// Scenarios to run (all by default): for profiling one of them.
-let selected = Set((option("--only") ?? "client,status,latency,fanout,routing,memory").split(separator: ",").map(String.init))
+let selected = Set((option("--only") ?? "client,status,latency,fanout,routing,memory,idle").split(separator: ",").map(String.init))
 
 do {
     let redis = try BenchmarkRedis()
@@ -35,6 +36,7 @@ do {
     if selected.contains("routing") { rows += try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
                                     teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }) }
     if selected.contains("memory") { rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000) }
+    if selected.contains("idle") { rows += try IdleScenario.run(redis: redis, seconds: option("--idle-seconds").flatMap(Int.init) ?? 5) }
     print(BenchmarkRow.header)
     rows.forEach { print($0.markdown) }
     if let path = option("--json") {

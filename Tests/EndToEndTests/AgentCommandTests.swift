@@ -83,7 +83,7 @@ struct AgentCommandTests {
         let watch = try ChildProcess(executable: BuiltProducts.switchboard,
                                      arguments: ["watch", "--json", "--redis", harness.redisURL, "--prefix", harness.prefix, "--workspace", harness.workspace],
                                      outputPath: output)
-        defer { _ = watch.wait() }
+        defer { watch.signal(SIGINT); _ = watch.waitOrKill(after: .seconds(10)) }
         // Subscribed once the watcher counts among the channel's subscribers.
         let channel = harness.key("status")
         var subscribed = false
@@ -96,7 +96,7 @@ struct AgentCommandTests {
         try harness.apply([("op", "agent.login"), ("agent", "w1"), ("session", "s")])
         try harness.apply([("op", "agent.status"), ("agent", "w1"), ("status", "dnd")])
         watch.signal(SIGINT)
-        #expect(watch.wait() == 0)
+        #expect(watch.waitOrKill(after: .seconds(20)) == 0, "watch did not stop within 20 s of SIGINT")
         let lines = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == 2)
         #expect(lines.last?.contains("\"status\":\"dnd\"") == true)

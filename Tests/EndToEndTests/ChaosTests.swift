@@ -18,7 +18,7 @@ struct ChaosTests {
         let python = try ChildProcess(executable: try #require(ChildProcess.find("python3")),
                                       arguments: [script, "--duration", "20", "--switchboard", BuiltProducts.switchboard],
                                       outputPath: output)
-        let status = python.wait()
+        let status = python.waitOrKill(after: .seconds(180))
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "chaos.py said:\n\(log)")
         #expect(log.contains(", 0 failed"), "chaos.py said:\n\(log)")

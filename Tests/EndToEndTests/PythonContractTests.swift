@@ -15,7 +15,7 @@ struct PythonContractTests {
         let output = NSTemporaryDirectory() + "sb-python-\(harness.prefix).log"
         let python = try ChildProcess(executable: try #require(ChildProcess.find("python3")), arguments: [script],
                                       environment: environment, outputPath: output)
-        let status = python.wait()
+        let status = python.waitOrKill(after: .seconds(120))
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "python said: \(log)")
         #expect(log.contains("4 passed, 0 failed"))

@@ -10,12 +10,7 @@ struct ShutdownTests {
     /// Waits for a child to exit, SIGKILLing it after `limit` so a hang fails the test
     /// instead of hanging the suite.
     static func exitStatus(of child: ChildProcess, within limit: Duration = .seconds(20)) -> Int32? {
-        let deadline = ContinuousClock.now + limit
-        while child.isRunning {
-            if ContinuousClock.now > deadline { child.signal(SIGKILL); child.wait(); return nil }
-            usleep(10_000)
-        }
-        return child.wait()
+        child.waitOrKill(after: limit)
     }
 
     /// Regression: the worker used to ignore SIGTERM between setting SIG_IGN and its

@@ -74,7 +74,10 @@ final class RawConnection {
         } else {
             throw ClientError(description: "not an address: \(host)")
         }
-        descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // A local until connected: a throw after `self.descriptor` is set runs deinit too, and
+        // closing the number twice can close another test's new descriptor, e.g. an endpoint's
+        // wake pipe, whose next write then raises SIGPIPE in the test process.
+        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw ClientError(description: "socket: \(String(cString: strerror(errno)))") }
         var limit = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
@@ -87,6 +90,7 @@ final class RawConnection {
             close(descriptor)
             throw ClientError(description: "connect: \(String(cString: strerror(code)))")
         }
+        self.descriptor = descriptor
     }
 
     deinit {
@@ -119,6 +123,16 @@ final class RawConnection {
             }
             received.append(contentsOf: chunk[..<count])
         }
+    }
+
+    /// Whether the server has neither answered nor closed this connection yet (a peek that
+    /// does not wait).
+    func isOpenWithNothingToRead() throws -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return true }
+        if count < 0 { throw ClientError(description: "recv: \(String(cString: strerror(errno)))") }
+        return false
     }
 
     /// Sends `request` and reads the whole response.

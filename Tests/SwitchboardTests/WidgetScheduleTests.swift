@@ -681,20 +681,17 @@ struct WidgetScheduleTimeTests {
         expectChanges(hours, from: "1969-12-31 12:00", ["1969-12-31 16:00", "1970-01-01 08:00"])
     }
 
-    /// Day by day over boundaries, not minute by minute: a full 400-day search is quick.
-    @Test func performance() throws {
+    /// Searches that span the whole 400-day horizon find the one change in it, or none. How
+    /// fast they are is measured by switchboard-bench (`--only idle`), not here.
+    @Test func searchesOverTheWholeHorizon() throws {
         let sparse = try schedule("", zone: "Europe/Berlin", exceptions: "2027-01-20 10:00-11:00")
         let always = try schedule("mon-sun 00:00-24:00", zone: "America/New_York")
         let busy = try schedule("mon-sun 00:00-01:00,02:00-03:00,04:00-05:00,06:00-07:00", zone: "Europe/Berlin")
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for offset in 0..<20 {
-                let start = utc("2026-01-05 12:00").addingTimeInterval(Double(offset) * 3600)
-                #expect(sparse.nextChange(after: start) == utc("2027-01-20 09:00"))
-                #expect(always.nextChange(after: start) == nil)
-                #expect(busy.nextChange(after: start) != nil)
-            }
+        for offset in 0..<20 {
+            let start = utc("2026-01-05 12:00").addingTimeInterval(Double(offset) * 3600)
+            #expect(sparse.nextChange(after: start) == utc("2027-01-20 09:00"))
+            #expect(always.nextChange(after: start) == nil)
+            #expect(busy.nextChange(after: start) != nil)
         }
-        #expect(elapsed < .seconds(2), "40 searches over 400 days took \(elapsed)")
     }
 }

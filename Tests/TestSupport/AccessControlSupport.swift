@@ -140,7 +140,9 @@ public final class SwitchboardProcess: Sendable {
     /// Runs `switchboard <arguments>` to completion; returns its output (stdout and stderr) and exit code.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (output: String, status: Int32) {
         let process = try SwitchboardProcess(arguments, environment: environment)
-        let status = process.wait()
+        guard let status = process.child.waitOrKill(after: .seconds(60)) else {
+            throw TestSupportError("switchboard \(arguments.joined(separator: " ")) did not finish within 60 s; killed. Output:\n\(process.log)")
+        }
         return (process.log, status)
     }
 
@@ -168,14 +170,16 @@ public final class SwitchboardProcess: Sendable {
         return log.contains(text)
     }
 
-    /// Sends SIGTERM and waits; returns the exit code.
+    /// Sends SIGTERM and waits; returns the exit code, or -1 when it had not stopped after
+    /// 30 s and was killed.
     @discardableResult
     public func stop() -> Int32 {
         child.signal(SIGTERM)
-        return child.wait()
+        return child.waitOrKill(after: .seconds(30)) ?? -1
     }
 
-    /// Waits for the process to exit; returns the exit code.
+    /// Waits at most `limit` for the process to exit; returns the exit code, or -1 when it
+    /// was still running then and was killed.
     @discardableResult
-    public func wait() -> Int32 { child.wait() }
+    public func wait(atMost limit: Duration = .seconds(60)) -> Int32 { child.waitOrKill(after: limit) ?? -1 }
 }

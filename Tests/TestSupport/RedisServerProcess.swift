@@ -64,11 +64,11 @@ public final class RedisServerProcess: @unchecked Sendable {
         try waitUntilAnswering()
     }
 
-    /// Stops the server (SIGTERM) and waits for it to exit.
+    /// Stops the server (SIGTERM) and waits for it to exit (SIGKILL after 10 s).
     public func stop() {
         guard let process else { return }
         process.signal(SIGTERM)
-        process.wait()
+        process.waitOrKill(after: .seconds(10))
         self.process = nil
     }
 

@@ -20,11 +20,12 @@ public final class WorkerProcess: Sendable {
                                  outputPath: logPath)
     }
 
-    /// Sends SIGTERM and waits; returns the exit code.
+    /// Sends SIGTERM and waits; returns the exit code, or -1 when the worker had not stopped
+    /// after 30 s and was killed.
     @discardableResult
     public func stop() -> Int32 {
         child.signal(SIGTERM)
-        return child.wait()
+        return child.waitOrKill(after: .seconds(30)) ?? -1
     }
 
     /// Kills the worker at once (SIGKILL), as a crash would.
@@ -37,16 +38,6 @@ public final class WorkerProcess: Sendable {
 
     /// The worker's process id.
     public var pid: pid_t { child.pid }
-
-    /// CPU time (user + system) the worker has used so far, in seconds, from /proc.
-    public var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(child.pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, utime 14 and stime 15 (1-based, whole line).
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
 
     /// The worker's log so far.
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

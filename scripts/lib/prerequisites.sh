@@ -79,9 +79,9 @@ stop_private_redis() {
 
 # The end-to-end tests drive Switchboard from Python too (redis-py), as integrators do, parse
 # /metrics with the Prometheus client's own parser, and validate the deploy files
-# (PyYAML, jsonschema against the official Compose schema).
-PYTHON_TEST_MODULES=(redis prometheus_client yaml jsonschema)
-PYTHON_TEST_PACKAGES=(redis prometheus_client PyYAML jsonschema)
+# (PyYAML; check-jsonschema, which ships the official Compose schema as vendor.compose-spec).
+PYTHON_TEST_MODULES=(redis prometheus_client yaml check_jsonschema)
+PYTHON_TEST_PACKAGES=(redis prometheus_client PyYAML check-jsonschema)
 ensure_python_redis() {
   command -v python3 >/dev/null 2>&1 || { apt_install python3; }
   local module missing=0
@@ -90,12 +90,10 @@ ensure_python_redis() {
   done
   [ "$missing" -eq 0 ] && return 0
   echo "switchboard: installing ${PYTHON_TEST_PACKAGES[*]} for the cross-language tests" >&2
-  if python3 -m pip --version >/dev/null 2>&1; then
-    python3 -m pip install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}" 2>/dev/null \
-      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PYTHON_TEST_PACKAGES[@]}"
-  else
-    apt_install python3-redis python3-prometheus-client python3-yaml python3-jsonschema
-  fi
+  # Debian 12 packages no check-jsonschema: pip brings it (and the rest) from PyPI.
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  python3 -m pip install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PYTHON_TEST_PACKAGES[@]}"
 }
 
 apt_install() {

@@ -2,14 +2,14 @@
 
 usage: python3 deploy_check.py [REPO_ROOT]      (default: three folders above this file)
 
-Checks docker-compose.yml (against the Compose Specification schema in
-<repo>/../shared/schemas/compose-spec.json, then structurally), .dockerignore,
+Checks docker-compose.yml (against the official Compose Specification schema that
+check-jsonschema ships as `vendor.compose-spec`, then structurally), .dockerignore,
 Deploy/Dockerfile, Deploy/kubernetes/*.yaml, Deploy/systemd/* and Deploy/README.md against
 Package.swift and Sources/SwitchboardCLI (product name, subcommand, target folders,
 environment variables). One line per check, then `deploy: N passed, M failed`; exit status
 1 when any check failed. The last check feeds deliberately broken copies of the files to
 the same checks and expects each to be caught, so a pass here means something.
-Needs PyYAML and jsonschema.
+Needs PyYAML and check-jsonschema (scripts/test.sh installs both).
 """
 import copy
 import glob
@@ -21,11 +21,9 @@ import subprocess
 import sys
 import tempfile
 
-import jsonschema
 import yaml
 
 REPO = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-COMPOSE_SCHEMA = os.path.normpath(os.path.join(REPO, "..", "shared", "schemas", "compose-spec.json"))
 
 # The worker's contract: the environment variables `switchboard worker` reads. The names
 # its options declare in Sources/SwitchboardCLI are added at run time (worker_env).
@@ -336,24 +334,28 @@ def unknown_env(names, allowed=frozenset()):
 
 # ---- docker-compose.yml ----------------------------------------------------------------
 
-def compose_validator():
-    with open(COMPOSE_SCHEMA, encoding="utf-8") as handle:
-        schema = json.load(handle)
-    declared = str(schema.get("$schema", ""))
-    by_draft = {"draft-04": jsonschema.Draft4Validator, "draft-06": jsonschema.Draft6Validator,
-                "draft-07": jsonschema.Draft7Validator, "2019-09": jsonschema.Draft201909Validator,
-                "2020-12": jsonschema.Draft202012Validator}
-    cls = next((v for k, v in by_draft.items() if k in declared), jsonschema.Draft7Validator)
-    cls.check_schema(schema)
-    return cls(schema)
+def compose_schema_problems(compose_file):
+    """What `check-jsonschema --builtin-schema vendor.compose-spec` finds wrong in a compose file."""
+    try:
+        result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", compose_file],
+                                capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return ["check-jsonschema did not finish within 120 s"]
+    if "No module named check_jsonschema" in result.stderr:
+        return ["check-jsonschema is not installed: run scripts/test.sh, which installs it (pip install check-jsonschema)"]
+    if result.returncode == 0:
+        return []
+    lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    return [f"schema: {line}" for line in lines] or [f"check-jsonschema exited {result.returncode} without a word"]
 
 
-def compose_schema_problems(document, validator):
-    problems = []
-    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
-        where = "/".join(map(str, error.absolute_path)) or "(top)"
-        problems.append(f"schema: {where}: {error.message}")
-    return problems
+def broken_compose_schema_problems(document):
+    """The same check on a changed copy of the compose document, written to a temporary file."""
+    with tempfile.TemporaryDirectory() as scratch:
+        compose_file = os.path.join(scratch, "docker-compose.yml")
+        with open(compose_file, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(document, handle)
+        return compose_schema_problems(compose_file)
 
 
 def compose_problems(document):
@@ -423,7 +425,7 @@ def compose_problems(document):
 
 
 def check_compose_schema():
-    return compose_schema_problems(yaml.safe_load(read("docker-compose.yml")), compose_validator())
+    return compose_schema_problems(path("docker-compose.yml"))
 
 
 def check_compose_structure():
@@ -992,8 +994,10 @@ def check_negative_controls():
     worker["container_name"] = "switchboard"
     worker["depends_on"] = ["redis"]
     worker["environment"] = {**env_mapping(worker.get("environment")), "SWITCHBOARD_HTTP_ADDR": "x"}
-    if not compose_schema_problems(broken, compose_validator()):
-        problems.append("a compose file with an unknown service key passed the schema")
+    if broken_compose_schema_problems(compose):
+        problems.append("the unchanged compose document fails the schema once written back: the control below proves nothing")
+    if "replica" not in " | ".join(broken_compose_schema_problems(broken)):
+        problems.append("a compose file with an unknown service key (replica) passed the schema")
     found = " | ".join(compose_problems(broken))
     for expected in ("container_name", "service_healthy", "SWITCHBOARD_HTTP_ADDR"):
         if expected not in found:
