@@ -26,7 +26,8 @@ public struct RedisScript: Sendable, Hashable {
 
     /// The `EVALSHA` (or, for a read-only script, `EVALSHA_RO`) command that runs this script.
     public func command(keys: [String], arguments: [any RedisArgumentConvertible]) -> RedisCommand {
-        var command = RedisCommand(readOnly ? "EVALSHA_RO" : "EVALSHA", sha1, keys.count)
+        // Both commands written out, so a reader (and the ACL test's scan) sees each by name.
+        var command = readOnly ? RedisCommand("EVALSHA_RO", sha1, keys.count) : RedisCommand("EVALSHA", sha1, keys.count)
         for key in keys { command.append(key) }
         for argument in arguments { argument.append(to: &command) }
         return command
