@@ -158,29 +158,43 @@ public final class RedisConnection {
     private func openAndPrepare() throws(RedisClientError) -> HiredisContext {
         let deadline = ContinuousClock.now + configuration.connectTimeout
         let context = try HiredisContext.connect(to: configuration.endpoint, timeout: configuration.connectTimeout)
-        try context.setTimeout(configuration.commandTimeout)
         if configuration.tcpKeepAlive, case .tcp = configuration.endpoint { try context.enableKeepAlive() }
         let setup = setupCommands()
         var pause: Duration = .milliseconds(20)
+        var waitingOut: (error: RedisServerError, state: (reason: String, advice: String))?
         while true {
-            for (command, _) in setup { try context.append(command) }
             // Every reply is read, so that the context stays in step for another attempt.
             var refusal: (error: RedisServerError, explain: (RedisServerError) -> RedisClientError)?
-            for (command, explain) in setup {
-                if case .error(let error) = try context.readReply(for: command.name), refusal == nil { refusal = (error, explain) }
+            do throws(RedisClientError) {
+                // The set-up round trip counts against the connect timeout, not the command
+                // timeout: a stopped or swamped server must not hold a connect for longer.
+                try context.setTimeout(max(deadline - .now, .milliseconds(1)))
+                for (command, _) in setup { try context.append(command) }
+                for (command, explain) in setup {
+                    if case .error(let error) = try context.readReply(for: command.name), refusal == nil { refusal = (error, explain) }
+                }
+            } catch where error.kind == .timeout {
+                // A server already seen refusing for a while is still doing so: name that cause.
+                if let waitingOut { throw gaveUpError(waitingOut.error, waitingOut.state) }
+                throw RedisClientError(
+                    .connectFailed,
+                    "Redis at \(configuration) accepted the connection but did not answer its set-up within the connect timeout (\(configuration.connectTimeout.shortDescription)).",
+                    recoverySuggestion: "Check that the server is running and not overloaded (a stopped process, a full CPU, a long fork), or raise the connect timeout (--redis-connect-timeout).")
             }
-            guard let refusal else { return context }
+            guard let refusal else {
+                try context.setTimeout(configuration.commandTimeout)
+                return context
+            }
             // Without a password every command after the missing AUTH says NOAUTH, not only PING.
             if refusal.error.code == "NOAUTH" { throw missingPasswordError }
             guard let state = refusal.error.transientState else { throw refusal.explain(refusal.error) }
             let remaining = deadline - .now
-            guard remaining > .zero, interruptWait?() != true else {
-                throw RedisClientError(
-                    .connectFailed,
-                    "Gave up connecting to Redis at \(configuration) after the connect timeout (\(configuration.connectTimeout.shortDescription)): "
-                        + "\(state.reason) (\(refusal.error.message)).",
-                    recoverySuggestion: state.advice)
+            if interruptWait?() == true {
+                throw RedisClientError(.connectFailed, "Stopped waiting for Redis at \(configuration): \(state.reason) (\(refusal.error.message)).",
+                                       recoverySuggestion: "The connection was not opened because its owner is stopping.")
             }
+            guard remaining > .zero else { throw gaveUpError(refusal.error, state) }
+            waitingOut = (refusal.error, state)
             if !waitReported {
                 waitReported = true
                 onWaitingForServer?(refusal.error)
@@ -188,6 +202,15 @@ public final class RedisConnection {
             sleep(for: min(pause, remaining))
             pause = min(pause * 2, .milliseconds(500))
         }
+    }
+
+    /// The error of a connect whose timeout ran out while the server refused for a while.
+    private func gaveUpError(_ refusal: RedisServerError, _ state: (reason: String, advice: String)) -> RedisClientError {
+        RedisClientError(
+            .connectFailed,
+            "Gave up connecting to Redis at \(configuration) after the connect timeout (\(configuration.connectTimeout.shortDescription)): "
+                + "\(state.reason) (\(refusal.message)).",
+            recoverySuggestion: state.advice)
     }
 
     /// What a fresh connection sends, each with the error its refusal means.

@@ -129,4 +129,23 @@ struct RedisTransientRefusalTests {
         #expect(error.message.contains("requires a password"), "NOAUTH to CLIENT SETNAME, before PING, means the same: \(error)")
         #expect(!connect.saidWaiting)
     }
+
+    /// Regression: the set-up round trip (AUTH, CLIENT SETNAME, PING) used to wait out the
+    /// command timeout, so a frozen server held a connect far past its connect timeout and the
+    /// error blamed the command timeout.
+    @Test func aFrozenServerFailsTheConnectWithinTheConnectTimeoutNotTheCommandTimeout() throws {
+        let server = try RedisServerProcess()
+        server.signal(SIGSTOP)
+        defer { server.signal(SIGCONT) }
+        var configuration = configuration(server, connectTimeout: .milliseconds(300))
+        configuration.commandTimeout = .seconds(600)
+        let connect = BackgroundConnect(configuration, then: ["PING"])
+        guard case .failure(let error as RedisClientError) = connect.awaitOutcome() else {
+            Issue.record("a connect to a frozen server must fail within its connect timeout")
+            return
+        }
+        #expect(error.kind == .connectFailed, "\(error)")
+        #expect(error.message.contains("within the connect timeout (300ms)"), "\(error)")
+        #expect(error.recoverySuggestion.contains("--redis-connect-timeout"), "\(error)")
+    }
 }

@@ -72,6 +72,10 @@ public final class RedisServerProcess: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Sends the server process a signal (`SIGSTOP` freezes it: connections are accepted by
+    /// the kernel but nothing answers; `SIGCONT` thaws it).
+    public func signal(_ number: Int32) { process?.signal(number) }
+
     /// Stops and starts the server on the same socket and port (data not kept).
     public func restart() throws {
         stop()
