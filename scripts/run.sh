@@ -12,6 +12,9 @@
 #   SWITCHBOARD_BIN=PATH     run this switchboard executable; build nothing
 #   SWITCHBOARD_DIR=PATH     where the private Redis, the logs and env go (default ./.switchboard)
 set -euo pipefail
+# A reader of our output may go away at any moment (`| tee`, `| head`): a write must fail,
+# not kill the script before its stop path has run. Every message goes through `say`.
+trap '' PIPE
 cd "$(dirname "$0")/.."
 . scripts/lib/prerequisites.sh
 
@@ -99,6 +102,8 @@ if [ -z "${REDIS_URL:-}" ] || [ "$REDIS_URL" = "$private_url" ]; then
   mkdir -p "$data"
   start_private_redis "$data" --appendonly yes --appendfsync everysec
   export REDIS_URL=$private_url
+  cli_socket=$REDIS_SOCKET
+  cli_db=0
   redis_cli="redis-cli -s ${REDIS_SOCKET#"$PWD"/}"
   say "started a private Redis at $REDIS_URL (data in $data)"
   env_redis="export REDIS_URL='$REDIS_URL'"
@@ -107,11 +112,17 @@ else
   shown=$(printf '%s' "$REDIS_URL" | sed -E 's#^([a-z]+://[^:@/]*):.*@#\1:***@#')
   say "using the Redis in REDIS_URL: $shown (unset REDIS_URL to run a private one instead)"
   [ "${SWITCHBOARD_DEMO:-1}" = 0 ] || say "the demo writes workspace '$workspace' there; SWITCHBOARD_DEMO=0 runs the workers only"
+  # The view's hint never shows a URL with a password: it names the variable instead.
+  cli_socket=""
   case $REDIS_URL in
-    unix://*@*) redis_cli="redis-cli" ;;
-    unix://*) socket=${REDIS_URL#unix://}; redis_cli="redis-cli -s ${socket%%\?*}" ;;
-    redis://*@*) redis_cli="redis-cli" ;;  # never echo a URL with a password into the view
-    *) redis_cli="redis-cli -u $REDIS_URL" ;;
+    unix://*@*) redis_cli='redis-cli -u "$REDIS_URL"' ;;  # unix:// with credentials: see the README
+    unix://*)
+      cli_socket=${REDIS_URL#unix://}
+      cli_db=0
+      case $cli_socket in *\?db=*) cli_db=${cli_socket##*\?db=}; cli_db=${cli_db%%&*} ;; esac
+      cli_socket=${cli_socket%%\?*}
+      redis_cli="redis-cli -s $cli_socket -n $cli_db" ;;
+    *) redis_cli='redis-cli -u "$REDIS_URL"' ;;
   esac
   env_redis="# REDIS_URL is your own: it is not written here"
 fi
@@ -119,9 +130,9 @@ fi
 "$switchboard" ping
 
 # What the README tour's terminals source: this Redis, redis-cli for it, and this switchboard.
-if [ "${redis_cli#redis-cli -s }" != "$redis_cli" ]; then
-  socket=$(cd "$(dirname "${redis_cli#redis-cli -s }")" && pwd)/$(basename "${redis_cli#redis-cli -s }")
-  env_cli="rcli() { redis-cli -s '$socket' \"\$@\"; }"
+if [ -n "$cli_socket" ]; then
+  socket=$(cd "$(dirname "$cli_socket")" && pwd)/$(basename "$cli_socket")
+  env_cli="rcli() { redis-cli -s '$socket' -n $cli_db \"\$@\"; }"
 else
   env_cli="rcli() { redis-cli -u \"\$REDIS_URL\" \"\$@\"; }"
 fi

@@ -13,7 +13,7 @@ struct DemoAssignment: Equatable {
     /// The team, or "" for the general queue.
     var team: String
     var reason: String
-    var agent_status: String
+    var agentStatus: String
 }
 
 /// One frame's worth of state, read straight from Redis.
@@ -97,7 +97,7 @@ final class DemoMonitor {
     private static func assignment(_ fields: [String: String]) -> DemoAssignment? {
         guard fields["type"] == "assigned", let conversation = fields["conversation_id"], let agent = fields["agent_id"] else { return nil }
         return DemoAssignment(time: String((fields["timestamp"] ?? "").dropFirst(11).prefix(12)), conversation: conversation, agent: agent,
-                              team: fields["team"] ?? "", reason: fields["reason"] ?? "", agent_status: fields["agent_status"] ?? "")
+                              team: fields["team"] ?? "", reason: fields["reason"] ?? "", agentStatus: fields["agent_status"] ?? "")
     }
 }
 
@@ -155,7 +155,7 @@ enum DemoView {
         } else {
             lines.append(Render.table(snapshot.assignments.prefix(shownAssignments).map { assignment in
                 [assignment.time, assignment.conversation, "→ " + assignment.agent, assignment.team.isEmpty ? "general" : assignment.team,
-                 assignment.reason, "\(Terminal.dot(for: assignment.agent_status)) \(assignment.agent_status)"]
+                 assignment.reason, "\(Terminal.dot(for: assignment.agentStatus)) \(assignment.agentStatus)"]
             }))
         }
         lines.append("")

@@ -87,10 +87,11 @@ struct OperationsReader {
     /// separately, the worker and reply keys.
     func keys(of workspace: Identifier, limit: Int) throws -> [KeyDescription] {
         let own = try scan(matching: Self.escapeGlob(keys.workspace(workspace).base) + "*", limit: limit)
-        // Under the prefix but not `sb:{…}`: not a key of any workspace.
-        let outside = Set(try scan(matching: Self.escapeGlob(keys.prefix + ":") + "[^{]*", limit: Int.max))
         let fixed = [keys.intake, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.safetySweepLease,
                      keys.widgetSchedule, keys.workers]
+        // Under the prefix but not `sb:{…}`: not a key of any workspace. Stop once enough are
+        // found: unread reply lists can be many.
+        let outside = Set(try scan(matching: Self.escapeGlob(keys.prefix + ":") + "[^{]*", limit: limit + fixed.count))
         let others = outside.subtracting(fixed).sorted().prefix(limit)
         let all = Array(Set(own).sorted().prefix(limit)) + fixed + others
         let types = try connection.pipeline(all.map { RedisCommand("TYPE", $0) }).map { $0.string ?? "none" }
