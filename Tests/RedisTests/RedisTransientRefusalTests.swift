@@ -106,7 +106,7 @@ struct RedisTransientRefusalTests {
     }
 
     @Test func aConnectToACutOffReplicaWaitsAndGivesUpNamingTheLink() throws {
-        let nobody = try RedisServerProcess.freePort()
+        let nobody = try LoopbackPort.free()
         let server = try RedisServerProcess(arguments: ["--replicaof", "127.0.0.1", String(nobody), "--replica-serve-stale-data", "no"])
         let giveUp = BackgroundConnect(configuration(server, connectTimeout: .milliseconds(100)), then: ["PING"])
         expectGaveUp(giveUp.awaitOutcome(), reason: "the replica's link to its primary is down", code: "MASTERDOWN",
