@@ -29,9 +29,8 @@ struct WorkspaceSnapshotTests {
     }
 
     /// Writes entries one by one, each with `reply 1`, on a thread and a connection of its
-    /// own, so workers apply them while the test reads; records each id once written.
-    /// Writes `entries` to the intake on a thread of its own: the first `pausingAfter`, then,
-    /// once `resume` is signalled (within 30 s), the rest.
+    /// own, so workers apply them while the test reads; records each id once written. After
+    /// the first `pause` entries it waits (up to 30 s) for `resume` before writing the rest.
     private func produce(_ entries: [[(String, String)]], workspace: String, prefix: String,
                          pausingAfter pause: Int, until resume: DispatchSemaphore) -> (ids: EventRecorder<String>, errors: EventRecorder<String>) {
         let ids = EventRecorder<String>(), errors = EventRecorder<String>()

@@ -13,7 +13,8 @@ public final class FileLock: Sendable {
     /// Takes the lock on `path`, waiting up to `limit` for another holder to let go.
     /// - Throws: ``TestSupportError`` naming the file when it stays held.
     public init(path: String, purpose: String, upTo limit: Duration = .seconds(180)) throws {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+        // Read-only is enough for flock, and works on a file another user created.
+        let descriptor = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw TestSupportError("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
         // A process that dies lets go of its flock, so a stale file never blocks a later run.
         let taken = eventually(upTo: Int(limit.components.seconds)) { flock(descriptor, LOCK_EX | LOCK_NB) == 0 }
