@@ -95,9 +95,15 @@ struct AgentCommandTests {
         #expect(subscribed)
         try harness.apply([("op", "agent.login"), ("agent", "w1"), ("session", "s")])
         try harness.apply([("op", "agent.status"), ("agent", "w1"), ("status", "dnd")])
+        // The broadcasts reach the watcher in its own time: wait for both lines, then stop it
+        // (a SIGINT sent at once races their delivery).
+        func printed() -> [Substring] {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("{") }
+        }
+        #expect(eventually { printed().count >= 2 })
         watch.signal(SIGINT)
         #expect(watch.waitOrKill(after: .seconds(20)) == 0, "watch did not stop within 20 s of SIGINT")
-        let lines = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("{") }
+        let lines = printed()
         #expect(lines.count == 2)
         #expect(lines.last?.contains("\"status\":\"dnd\"") == true)
     }

@@ -6,9 +6,13 @@ import TestSupport
 
 /// Several workers started alike on one host (no `--http`, no `SWITCHBOARD_HTTP`) each take
 /// their own port of 127.0.0.1:9464-9473. The only tests that start workers without an HTTP
-/// setting, serialized so that one test at a time owns the range; a port taken by something
+/// setting (the others pass `--http off` or ports of their own), serialized so that one test
+/// at a time owns the range. The range is the whole machine's, and `.serialized` orders tests
+/// inside one process only: the suite holds an exclusive `flock()` on a fixed file, so that a
+/// second test run on the host (another checkout) waits for it. A port taken by something
 /// else on the machine is allowed for.
-@Suite("Worker default HTTP ports", .serialized)
+@Suite("Worker default HTTP ports", .serialized,
+       .holdingFileLock("/tmp/switchboard-default-http-ports.lock", for: "the worker's default HTTP ports 127.0.0.1:9464-9473"))
 struct DefaultHTTPPortTests {
     static let range = 9464...9473
 
@@ -35,60 +39,22 @@ struct DefaultHTTPPortTests {
         var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
         /// The address of the worker's `http endpoint listening` line, once written (deadline-bounded).
-        func awaitAddress(within limit: Duration = .seconds(15)) -> String? {
-            let deadline = ContinuousClock.now + limit
-            while true {
+        func awaitAddress() -> String? {
+            func address() -> String? {
                 let line = log.split(separator: "\n").first { $0.contains("http endpoint listening") }
-                if let field = line?.split(separator: " ").first(where: { $0.hasPrefix("address=") }) {
-                    return String(field.dropFirst("address=".count))
-                }
-                if !child.isRunning || ContinuousClock.now >= deadline { return nil }
-                usleep(20_000)
+                return line?.split(separator: " ").first { $0.hasPrefix("address=") }.map { String($0.dropFirst("address=".count)) }
             }
+            _ = eventually { address() != nil || !child.isRunning }
+            return address()
         }
 
-        /// Waits for the process to exit on its own (deadline-bounded); nil if it did not.
-        func awaitExit(within limit: Duration = .seconds(15)) -> Int32? {
-            let deadline = ContinuousClock.now + limit
-            while child.isRunning {
-                if ContinuousClock.now >= deadline { child.signal(SIGKILL); child.wait(); return nil }
-                usleep(20_000)
-            }
-            return child.wait()
-        }
+        /// Waits for the process to exit on its own (killed after 15 s); nil if it did not.
+        func awaitExit() -> Int32? { child.waitOrKill(after: .seconds(15)) }
 
         func stop() {
             child.signal(SIGTERM)
-            child.wait()
+            child.waitOrKill(after: .seconds(30))
         }
-    }
-
-    /// A listening socket on 127.0.0.1:`port`, as another server would hold it; nil when the
-    /// port is taken already.
-    final class PortHolder {
-        let descriptor: Int32
-
-        init?(port: Int) {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            // As servers do (the worker too): connections of an earlier run in TIME_WAIT on the
-            // port must not make it look taken.
-            var one: Int32 = 1
-            setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard descriptor >= 0, bound == 0, listen(descriptor, 8) == 0 else {
-                if descriptor >= 0 { close(descriptor) }
-                return nil
-            }
-            self.descriptor = descriptor
-        }
-
-        deinit { close(descriptor) }
     }
 
     static func port(of address: String?) -> Int? {
@@ -111,11 +77,10 @@ struct DefaultHTTPPortTests {
 
     /// Polls `inspect workers` until every worker of `expected` shows its address (deadline-bounded).
     static func awaitInspected(prefix: String, expected: [String: String]) throws -> [String: String] {
-        let deadline = ContinuousClock.now + .seconds(15)
-        var seen = try inspectedAddresses(prefix: prefix)
-        while expected.contains(where: { seen[$0.key] != $0.value }), ContinuousClock.now < deadline {
-            usleep(50_000)
+        var seen: [String: String] = [:]
+        _ = try eventually {
             seen = try inspectedAddresses(prefix: prefix)
+            return !expected.contains { seen[$0.key] != $0.value }
         }
         return seen
     }
@@ -154,7 +119,7 @@ struct DefaultHTTPPortTests {
     @Test func everyPortOfTheRangeTakenIsAClearErrorAndAFreedOneIsFound() throws {
         let prefix = String(TestRedis.uniquePrefix().dropLast())
         // Hold what can be held; the rest is taken by something else on this machine.
-        var held = Self.range.compactMap { port in PortHolder(port: port).map { (port, $0) } }
+        var held = Self.range.compactMap { port in LoopbackPort(port, listening: true).map { (port, $0) } }
         let refused = try PlainWorker(prefix: prefix, name: "crowded")
         let status = refused.awaitExit()
         #expect(status != nil && status != 0, "log: \(refused.log)")
@@ -172,7 +137,7 @@ struct DefaultHTTPPortTests {
     @Test func aTakenAddressGivenExplicitlyIsStillAnError() throws {
         let prefix = String(TestRedis.uniquePrefix().dropLast())
         // A port of the default range: given explicitly, it must not fall through to the next.
-        let (port, holder) = try #require(Self.range.lazy.compactMap { port in PortHolder(port: port).map { (port, $0) } }.first)
+        let (port, holder) = try #require(Self.range.lazy.compactMap { port in LoopbackPort(port, listening: true).map { (port, $0) } }.first)
         for (name, arguments, environment) in [("flag", ["--http", "127.0.0.1:\(port)"], [:]),
                                                ("env", [], ["SWITCHBOARD_HTTP": "127.0.0.1:\(port)"])] {
             let worker = try PlainWorker(prefix: prefix, name: name, arguments: arguments, environment: environment)
@@ -183,4 +148,24 @@ struct DefaultHTTPPortTests {
         }
         withExtendedLifetime(holder) {}
     }
+}
+
+/// Runs a suite while this process holds an exclusive `flock()` on a file shared by every test
+/// run on the host.
+struct HoldingFileLock: SuiteTrait, TestScoping {
+    let path: String
+    let purpose: String
+    var isRecursive: Bool { false }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let lock = try FileLock(path: path, purpose: purpose)
+        try await function()
+        withExtendedLifetime(lock) {}
+    }
+}
+
+extension Trait where Self == HoldingFileLock {
+    /// The suite runs while holding the lock on `path`, taken for `purpose` (named in the
+    /// error when another test run holds it too long).
+    static func holdingFileLock(_ path: String, for purpose: String) -> Self { HoldingFileLock(path: path, purpose: purpose) }
 }

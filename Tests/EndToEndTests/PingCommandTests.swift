@@ -29,7 +29,7 @@ struct PingCommandTests {
     }
 
     @Test func unreachableRedisFailsWithAClearMessage() throws {
-        let port = try RedisServerProcess.freePort()
+        let port = try LoopbackPort.free()
         let (output, status) = try ChildProcess.run(BuiltProducts.switchboard, ["ping", "--redis", "redis://127.0.0.1:\(port)"])
         #expect(status == 1)
         #expect(output.contains("Could not connect to Redis at 127.0.0.1:\(port)"))

@@ -53,21 +53,16 @@ struct ReadmeTourTests {
         /// Waits for the block to end; returns its exit code.
         func wait() -> Int32 { child.wait() }
 
-        /// Waits until the output holds `text` (false after `limit`).
-        func awaitOutput(_ text: String, upTo limit: Duration = .seconds(30)) -> Bool {
-            let deadline = ContinuousClock.now + limit
-            while ContinuousClock.now < deadline {
-                if output.contains(text) { return true }
-                if !child.isRunning { return output.contains(text) }
-                usleep(20_000)
-            }
-            return false
+        /// Waits until the output holds `text` (false after `seconds`, or when the block has
+        /// ended without it).
+        func awaitOutput(_ text: String, upTo seconds: Int = 30) -> Bool {
+            eventually(upTo: seconds) { output.contains(text) || !child.isRunning } && output.contains(text)
         }
 
         /// Ctrl-C, as the reader would end a block that runs until then.
         func stop() {
             child.signal(SIGINT)
-            child.wait()
+            child.waitOrKill(after: .seconds(30))
         }
     }
 

@@ -10,10 +10,12 @@ struct RedisTimeoutOptionTests {
     @Test func pingWaitsForALoadingRedisWithinTheConnectTimeoutAndNamesTheLoadWhenItGivesUp() throws {
         let redis = try SlowLoadingRedis()
         try redis.restartAndAwaitLoading()
-        let patient = try SwitchboardProcess.run(["ping", "--redis", redis.server.url, "--redis-connect-timeout", "60s"])
+        let pinging = try SwitchboardProcess(["ping", "--redis", redis.server.url, "--redis-connect-timeout", "60s"])
+        let waiting = "waiting for Redis at \(redis.server.url): Redis is still loading its dataset; up to 60s (--redis-connect-timeout)"
+        #expect(pinging.waitForOutput(waiting), "\(pinging.log)")
+        try redis.finishLoading()
+        let patient = (status: pinging.wait(), output: pinging.log)
         #expect(patient.status == 0, "\(patient.output)")
-        #expect(patient.output.contains("waiting for Redis at \(redis.server.url): Redis is still loading its dataset; up to 60s (--redis-connect-timeout)"),
-                "\(patient.output)")
         #expect(patient.output.contains("PONG from Redis"), "\(patient.output)")
 
         try redis.restartAndAwaitLoading()
@@ -22,6 +24,7 @@ struct RedisTimeoutOptionTests {
         #expect(hasty.output.contains("after the connect timeout (100ms): Redis is still loading its dataset (LOADING"), "\(hasty.output)")
         #expect(hasty.output.contains("--redis-connect-timeout"), "\(hasty.output)")
         #expect(!hasty.output.contains("maxclients"), "advice about another problem: \(hasty.output)")
+        redis.server.stop()  // mid-load: nothing waits for the 20 s load
     }
 
     @Test func aWorkerStartedWhileRedisLoadsSaysSoOnceAndServesOnceLoaded() throws {
@@ -30,6 +33,9 @@ struct RedisTimeoutOptionTests {
         let worker = try WorkerProcess(redisURL: redis.server.url, prefix: "loading", name: "w-loading",
                                        extraArguments: ["--redis-connect-timeout", "60s"])
         defer { worker.stop() }
+        // The worker meets the load (its one line says so), then the load ends.
+        #expect(eventually { worker.log.contains("redis not ready yet; waiting") }, "\(worker.log)")
+        try redis.finishLoading()
         var configuration = redis.server.configuration(name: "sb-test-producer")
         configuration.connectTimeout = .seconds(60)
         let producer = RedisConnection(configuration: configuration)

@@ -67,39 +67,22 @@ final class RunScriptProcess: @unchecked Sendable {
     /// run.sh's process id.
     var pid: pid_t { script.pid }
 
-    /// Waits until the log holds `text` (false after `limit`, or when run.sh has ended without it).
-    func awaitLog(_ text: String, upTo limit: Duration = .seconds(60)) -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if log.contains(text) { return true }
-            if !script.isRunning { usleep(100_000); return log.contains(text) }
-            usleep(20_000)
-        }
-        return false
+    /// Waits until the log holds `text` (false after `seconds`, or when run.sh has ended without it).
+    func awaitLog(_ text: String, upTo seconds: Int = 60) -> Bool {
+        if eventually(upTo: seconds, { log.contains(text) || !script.isRunning }), log.contains(text) { return true }
+        // run.sh has ended: let the reader copy what it wrote last.
+        _ = reader.wait(atMost: .seconds(5))
+        return log.contains(text)
     }
 
     /// Waits until the reader has exited (false after `limit`).
-    func awaitReaderExit(upTo limit: Duration = .seconds(60)) -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while reader.isRunning {
-            if ContinuousClock.now >= deadline { return false }
-            usleep(20_000)
-        }
-        return true
-    }
+    func awaitReaderExit(upTo limit: Duration = .seconds(60)) -> Bool { reader.wait(atMost: limit) != nil }
 
     /// Sends `signal` to run.sh only (not to the test's process group).
     func signal(_ signal: Int32) { script.signal(signal) }
 
     /// run.sh's exit code once it has exited; nil if it still runs after `limit`.
-    func awaitExit(upTo limit: Duration = .seconds(60)) -> Int32? {
-        let deadline = ContinuousClock.now + limit
-        while script.isRunning {
-            if ContinuousClock.now >= deadline { return nil }
-            usleep(20_000)
-        }
-        return script.wait()
-    }
+    func awaitExit(upTo limit: Duration = .seconds(60)) -> Int32? { script.wait(atMost: limit) }
 
     /// The private redis-server's process id, from its pid file (read once: Redis removes the
     /// file when it stops).
@@ -136,25 +119,18 @@ final class RunScriptProcess: @unchecked Sendable {
         }.joined(separator: "\n")
     }
 
-    /// The first of `count` consecutive TCP ports that are free now on 127.0.0.1.
+    /// The first of `count` consecutive TCP ports that are free now on 127.0.0.1, below the
+    /// ephemeral range and above the workers' default range (9464-9473). run.sh binds them a
+    /// moment later; in between, every `bind` to port 0 on the host (each test's redis-server,
+    /// each outgoing connection) takes its port from the ephemeral range, so only a program
+    /// choosing the very same fixed ports could take them first.
     private static func freePorts(_ count: Int) throws -> Int {
+        let below = LoopbackPort.ephemeralRange.lowerBound - count
+        let candidates = below > 10_000 ? 10_000...below : 10_000...60_000  // an odd host: take our chances
         for _ in 0..<50 {
-            let first = try RedisServerProcess.freePort()
-            guard first + count <= 65535 else { continue }
-            if (1..<count).allSatisfy({ isFree(first + $0) }) { return first }
+            let first = Int.random(in: candidates)
+            if (0..<count).allSatisfy({ LoopbackPort.isFree(first + $0) }) { return first }
         }
-        throw TestSupportError("found no \(count) consecutive free ports")
-    }
-
-    private static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
+        throw TestSupportError("found no \(count) consecutive free ports in \(candidates)")
     }
 }

@@ -21,7 +21,7 @@ struct WorkerEndpointTests {
 
     @Test func healthReadinessAndMetricsFollowRedis() throws {
         let server = try RedisServerProcess()
-        let port = try RedisServerProcess.freePort()
+        let port = try LoopbackPort.free()
         let worker = try WorkerProcess(redisURL: server.url, prefix: "http", name: "web1", extraArguments: ["--http", "127.0.0.1:\(port)"])
         defer { worker.stop() }
 
@@ -65,7 +65,7 @@ struct WorkerEndpointTests {
     }
 
     @Test func aTakenPortIsAClearErrorAtStart() throws {
-        let port = try RedisServerProcess.freePort()
+        let port = try LoopbackPort.free()
         let first = try WorkerProcess(redisURL: try TestRedis.url, prefix: "httpport", name: "p1", extraArguments: ["--http", "127.0.0.1:\(port)"])
         defer { first.stop() }
         #expect(WorkerEndpointTests.await(port: port, path: "/healthz") { $0?.status == 200 }?.status == 200)

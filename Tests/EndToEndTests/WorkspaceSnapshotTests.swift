@@ -29,13 +29,18 @@ struct WorkspaceSnapshotTests {
     }
 
     /// Writes entries one by one, each with `reply 1`, on a thread and a connection of its
-    /// own, so workers apply them while the test reads; records each id once written.
-    private func produce(_ entries: [[(String, String)]], workspace: String, prefix: String) -> (ids: EventRecorder<String>, errors: EventRecorder<String>) {
+    /// own, so workers apply them while the test reads; records each id once written. After
+    /// the first `pause` entries it waits (up to 30 s) for `resume` before writing the rest.
+    private func produce(_ entries: [[(String, String)]], workspace: String, prefix: String,
+                         pausingAfter pause: Int, until resume: DispatchSemaphore) -> (ids: EventRecorder<String>, errors: EventRecorder<String>) {
         let ids = EventRecorder<String>(), errors = EventRecorder<String>()
         Thread {
             do {
                 let connection = RedisConnection(configuration: try TestRedis.configuration(name: "sb-test-producer"))
-                for fields in entries {
+                for (index, fields) in entries.enumerated() {
+                    if index == pause, resume.wait(timeout: .now() + 30) == .timedOut {
+                        throw TestSupportError("the test did not let the producer go on within 30 s")
+                    }
                     var command = RedisCommand("XADD", "\(prefix):intake", "*", "workspace", workspace)
                     for (name, value) in fields + [("reply", "1")] { command.append(name); command.append(value) }
                     ids.record(try connection.send(command).string ?? "")
@@ -93,10 +98,13 @@ struct WorkspaceSnapshotTests {
             // 1. Subscribe first.
             let (subscriber, broadcasts) = try subscribe("\(harness.prefix):{\(workspace)}:status")
             defer { subscriber.stop() }
-            // 2. The snapshot, taken while the entries are being written and applied.
-            let (written, failures) = produce(entries, workspace: workspace, prefix: harness.prefix)
+            // 2. The snapshot, taken mid-stream: after the first third of the entries is written
+            //    (and perhaps applied), before the rest is written.
+            let resume = DispatchSemaphore(value: 0)
+            let (written, failures) = produce(entries, workspace: workspace, prefix: harness.prefix, pausingAfter: 30, until: resume)
             #expect(written.wait { $0.count >= 30 || !failures.all.isEmpty }, "round \(round): the stream started")
             let snapshot = try reader.snapshot(of: try #require(Identifier(workspace)))
+            resume.signal()
             #expect(written.wait { $0.count == entries.count || !failures.all.isEmpty }, "round \(round): every entry written")
             #expect(failures.all.isEmpty, "round \(round): \(failures.all)")
             try awaitOutcomes(written.all, harness: harness)

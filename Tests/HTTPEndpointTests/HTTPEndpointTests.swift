@@ -16,6 +16,22 @@ private func finishes(within seconds: Double, _ work: @escaping @Sendable () -> 
     return done.wait(timeout: .now() + seconds) == .success
 }
 
+/// How many connections wait in the accept queue of the listener on 127.0.0.1:`port`: a
+/// listening socket's `rx_queue` in `/proc/net/tcp` is its backlog. nil if not listed.
+private func acceptQueue(port: Int) -> Int? {
+    guard let file = fopen("/proc/net/tcp", "r") else { return nil }
+    defer { fclose(file) }
+    let hex = String(port, radix: 16, uppercase: true)
+    let local = "0100007F:" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    var line = [CChar](repeating: 0, count: 512)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let fields = String(cString: line).split(separator: " ")
+        guard fields.count > 4, fields[1] == local, fields[3] == "0A" else { continue }  // 0A: LISTEN
+        return fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }
+    }
+    return nil
+}
+
 /// An endpoint on 127.0.0.1 with an ephemeral port, serving /healthz and /echo.
 private func startedEndpoint(host: String = "127.0.0.1", timeout: Duration = .seconds(2)) throws -> HTTPEndpoint {
     let endpoint = HTTPEndpoint(host: host, port: 0, requestTimeout: timeout, routes: [
@@ -221,7 +237,14 @@ struct HTTPEndpointTests {
         let port = try #require(endpoint.boundPort)
         let idle = try RawConnection(port: port)
         try idle.send("GET /")
-        usleep(50_000)  // lets the server take that connection in; stop is prompt either way
+        // The server takes the connection in (the accept queue empties) and waits for the
+        // rest of its head: the path under test.
+        var accepted = false
+        for _ in 0..<500 where !accepted {
+            accepted = acceptQueue(port: port) == 0
+            if !accepted { usleep(20_000) }
+        }
+        try #require(accepted, "the server did not accept the idle client within 10 s")
         // Without its own way out, stop would wait for the idle client's hour-long timeout.
         try #require(finishes(within: 10) { endpoint.stop() }, "stop waited for the idle client")
         #expect(endpoint.boundPort == nil)

@@ -96,7 +96,7 @@ struct RedisConnectionTests {
     }
 
     @Test func refusedConnectionSaysWhatToDo() throws {
-        let port = try RedisServerProcess.freePort()
+        let port = try LoopbackPort.free()
         let connection = RedisConnection(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(port)"))
         #expect {
             try connection.send(["PING"])

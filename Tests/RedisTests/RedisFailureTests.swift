@@ -71,24 +71,28 @@ struct RedisFailureTests {
     @Test func unreachableRedisBacksOffInsteadOfSpinning() throws {
         let server = try RedisServerProcess()
         var configuration = server.configuration()
-        configuration.reconnectBackoff = Backoff(initial: .milliseconds(40), maximum: .milliseconds(40), jitter: 0)
+        configuration.reconnectBackoff = Backoff(initial: .milliseconds(200), maximum: .milliseconds(200), jitter: 0)
         let connection = RedisConnection(configuration: configuration)
         server.stop()
         // Where the server was, a socket that hangs up at once and counts each connection.
         let refusing = try RefusingSocket(path: server.socketPath)
         defer { refusing.stop() }
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for _ in 0..<4 {
-                #expect(throws: RedisClientError.self) { try connection.send(["PING"]) }
-            }
+        // The connection asks interruptWait while it waits out a backoff: asks during a
+        // command mean it waited before connecting.
+        let asks = EventRecorder<Int>()
+        connection.interruptWait = { asks.record(0); return false }
+        var waited: [Bool] = []
+        for _ in 0..<4 {
+            let before = asks.all.count
+            #expect(throws: RedisClientError.self) { try connection.send(["PING"]) }
+            waited.append(asks.all.count > before)
         }
         refusing.stop()
         // One connection attempt per command, no retry storm inside one…
         #expect(refusing.attempts.all.count == 4, "\(refusing.attempts.all.count) connection attempts for 4 commands")
-        // …and three backoff waits of 40 ms between them. A lower bound only: the waits are
-        // the behaviour under test, and a slow machine cannot make them shorter.
-        #expect(elapsed >= .milliseconds(120), "4 attempts in \(elapsed): the backoff was not waited out")
+        // …and the backoff waited out before each attempt after the first.
+        #expect(waited == [false, true, true, true], "backoff waits before the 4 attempts: \(waited)")
+        connection.interruptWait = nil
         try server.start()
         #expect(try connection.send(["PING"]) == .status("PONG"))
     }

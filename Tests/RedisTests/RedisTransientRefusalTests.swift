@@ -75,6 +75,7 @@ struct RedisTransientRefusalTests {
         try redis.restartAndAwaitLoading()
         let connect = BackgroundConnect(configuration(redis.server, connectTimeout: .seconds(60)), then: ["DBSIZE"])
         #expect(connect.awaitWaiting()?.code == "LOADING")
+        try redis.finishLoading()
         let outcome = connect.awaitOutcome()
         #expect(try outcome?.get() == .integer(Int64(redis.keys)), "the connect returns once loading has ended")
         #expect(try redis.server.cli("INFO", "persistence").contains("loading:0"))
@@ -87,6 +88,7 @@ struct RedisTransientRefusalTests {
         expectGaveUp(connect.awaitOutcome(), reason: "Redis is still loading its dataset", code: "LOADING",
                      advice: "loading:0")
         #expect(try redis.server.cli("INFO", "persistence").contains("loading:1"), "the load outlasted the connect timeout")
+        redis.server.stop()  // mid-load: nothing waits for the 20 s load
     }
 
     @Test func aConnectWaitsOutABusyScriptAndGivesUpNamingIt() throws {
@@ -106,7 +108,7 @@ struct RedisTransientRefusalTests {
     }
 
     @Test func aConnectToACutOffReplicaWaitsAndGivesUpNamingTheLink() throws {
-        let nobody = try RedisServerProcess.freePort()
+        let nobody = try LoopbackPort.free()
         let server = try RedisServerProcess(arguments: ["--replicaof", "127.0.0.1", String(nobody), "--replica-serve-stale-data", "no"])
         let giveUp = BackgroundConnect(configuration(server, connectTimeout: .milliseconds(100)), then: ["PING"])
         expectGaveUp(giveUp.awaitOutcome(), reason: "the replica's link to its primary is down", code: "MASTERDOWN",

@@ -29,7 +29,7 @@ public final class RedisServerProcess: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socketPath = directory.appendingPathComponent("redis.sock").path
-        port = tcp ? try Self.freePort() : nil
+        port = tcp ? try LoopbackPort.free() : nil
         extraArguments = arguments
         try start()
     }
@@ -133,22 +133,6 @@ public final class RedisServerProcess: @unchecked Sendable {
             return candidate
         }
         throw TestSupportError("redis-server is not installed: run scripts/test.sh, which installs it (apt-get install redis-server).")
-    }
-
-    /// A TCP port that is free right now on 127.0.0.1.
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestSupportError("could not find a free TCP port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
