@@ -13,7 +13,8 @@ public struct WorkspaceSnapshot: Sendable, Codable, Equatable {
     /// Every agent the workspace has seen, sorted by id.
     public var agents: [AgentSnapshot]
     public var queues: QueueDepths
-    /// Live sessions, all agents together.
+    /// Sessions of all agents together, as routing counts them (an expired one not yet swept
+    /// still counts until the next sweep).
     public var sessions: Int
     public var widget: WidgetSnapshot
 
