@@ -58,6 +58,21 @@ struct SwitchboardLibraryTests {
         #expect(WorkspaceSnapshotScript.function.readOnly && WorkspaceSnapshotScript.command(keys: KeySchema().workspace(Identifier("w")!), agent: nil).name == "FCALL_RO")
     }
 
+    /// An error raised inside a function names the .lua file and line it comes from.
+    @Test func aFunctionErrorIsLocatedInItsLuaFile() throws {
+        let connection = try TestRedis.connection()
+        let keys = KeySchema(prefix: TestRedis.uniquePrefix() + "sb").workspace(Identifier("acme")!)
+        // A priority that is no number: the arithmetic on it fails inside conversation_new.
+        let command = ConversationNewScript.function.command(keys: [keys.meta], arguments: [keys.workspace.rawValue, "1-1", 100, "c-1", "", "high"])
+        try connection.load(SwitchboardLibrary.library)
+        let reply = try connection.sendReturningErrors(command)
+        let error = try #require(reply.serverError, "\(reply)")
+        let located = SwitchboardLibrary.locating(error.message)
+        let file = try Self.text("functions/conversation_new.lua").split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try #require(file.firstIndex { $0.contains("-priority *") }) + 1
+        #expect(located.contains("(functions/conversation_new.lua:\(line))"), "\(located)")
+    }
+
     /// The snapshot judges eligibility with routing's own functions and reaches no write:
     /// its file and the includes it uses hold no write command (Redis refuses one anyway).
     @Test func theSnapshotUsesRoutingsEligibilityAndNoWritePath() throws {
