@@ -262,6 +262,10 @@ struct AccessControlTests {
         #expect(queue.status == 0 && queue.output.contains("c-9"), "\(queue.output)")
         let ping = try SwitchboardProcess.run(["ping"] + credentials)
         #expect(ping.status == 0 && ping.output.contains("PONG from Redis"), "\(ping.output)")
+        let functions = try SwitchboardProcess.run(["functions"] + credentials)
+        #expect(functions.status == 0 && functions.output.contains("(this build)"), "\(functions.output)")
+        let prune = try SwitchboardProcess.run(["functions", "prune"] + credentials)
+        #expect(prune.status == 0 && !mentionsRefusal(prune.output), "\(prune.output)")
 
         // `switchboard watch` as the operator sees a status change.
         let watch = try SwitchboardProcess(["watch", "--workspace", Self.workspace] + credentials)
