@@ -21,7 +21,13 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
-        .target(name: "Switchboard", dependencies: ["Redis", "Logging", "Metrics"], swiftSettings: strictSettings),
+        .target(
+            name: "Switchboard",
+            dependencies: ["Redis", "Logging", "Metrics"],
+            // The Lua function library, compiled into the binary: nothing to ship beside it.
+            resources: [.embedInCode("Lua")],
+            swiftSettings: strictSettings
+        ),
         .target(name: "ArgumentParsing", swiftSettings: strictSettings),
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(

@@ -1,4 +1,4 @@
-// The Switchboard domain: statuses, commands, key schema, scripts, routing.
+// The Switchboard domain: statuses, commands, key schema, the Lua function library, routing.
 
 /// Facts about this build of Switchboard.
 public enum SwitchboardInfo {

@@ -45,10 +45,10 @@ enum RoutingScenario {
     }
 
     /// Conversations per second Redis could route if it did nothing but run the routing
-    /// script: one second over the server's own time per `EVALSHA` (INFO commandstats,
+    /// function: one second over the server's own time per `FCALL` (INFO commandstats,
     /// reset before the drain), the Redis-side limit of this scenario.
     static func redisSideLimit(_ connection: RedisConnection) throws -> Double? {
-        guard let stats = try connection.info("commandstats")["cmdstat_evalsha"],
+        guard let stats = try connection.info("commandstats")["cmdstat_fcall"],
               let field = stats.split(separator: ",").first(where: { $0.hasPrefix("usec_per_call=") }),
               let microseconds = Double(field.dropFirst("usec_per_call=".count)), microseconds > 0 else { return nil }
         return 1_000_000 / microseconds

@@ -1,5 +1,5 @@
 // Scenario 2: agent.status entries applied per second by 1 and by 2 workers, next to the
-// Redis-side limit: redis-benchmark running the same script by EVALSHA, 16 deep.
+// Redis-side limit: redis-benchmark calling the same function by FCALL, 16 deep.
 import Foundation
 import Redis
 import Switchboard
@@ -33,11 +33,11 @@ enum StatusThroughputScenario {
         ]
     }
 
-    /// redis-benchmark -P 16 calling the status script directly with entry id `*`, so Redis
+    /// redis-benchmark -P 16 calling the status function directly with entry id `*`, so Redis
     /// does exactly the work of an in-order intake entry, without any worker.
     static func redisSideLimit(redis: BenchmarkRedis, connection: RedisConnection, requests: Int, agents: Int) throws -> Double {
         let keys = KeySchema(prefix: "limit").workspace(Identifier("bench")!)
-        try connection.send(RedisCommand("SCRIPT", "LOAD", AgentEventScript.source))
+        try connection.load(SwitchboardLibrary.library)
         let logins = (0..<agents).map {
             RedisCommand(argumentBytes: AgentEventScript.directCallArguments(keys: keys, agent: agentID($0), eventJSON: #"{"k":"open","s":"s","ttl":3600000}"#).map { Array($0.utf8) })
         }

@@ -1,5 +1,5 @@
 // What an operator sees of routing: queues, conversations and workspace settings, read
-// straight from the keys the routing scripts keep (see the header of RoutingLua.swift).
+// straight from the keys the routing functions keep (see the header of Lua/includes/routing.lua).
 import Redis
 import Switchboard
 

@@ -181,8 +181,8 @@ struct AccessControlTests {
         #expect(try refusals(of: clientUser, on: redis).isEmpty, "ACL LOG: \(aclLog)")
     }
 
-    /// The worker rule names every command the worker's code sends (Swift and Lua) and no
-    /// other, and reaches nothing outside the prefix.
+    /// The worker rule names every command the worker's code sends (Swift, and the Lua of the
+    /// function library's .lua files) and no other, and reaches nothing outside the prefix.
     @Test func workerRuleNamesEveryCommandTheCodeSends() throws {
         let allowed = try DocumentedACL.allowedCommands("worker")
         let root = DocumentedACL.repositoryRoot.appendingPathComponent("Sources")
@@ -191,13 +191,17 @@ struct AccessControlTests {
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
                 .filter { $0.hasSuffix(".swift") }.map { root.appendingPathComponent(folder).appendingPathComponent($0) }
         }
-        // The connection setup and the script runner, which every worker connection uses.
-        files += ["Redis/RedisConnection.swift", "Redis/RedisScript.swift"].map { root.appendingPathComponent($0) }
+        // The connection setup and the function runner, which every worker connection uses.
+        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift"].map { root.appendingPathComponent($0) }
+        // The function library the worker loads.
+        let lua = root.appendingPathComponent("Switchboard/Lua")
+        files += try FileManager.default.subpathsOfDirectory(atPath: lua.path).filter { $0.hasSuffix(".lua") }.map { lua.appendingPathComponent($0) }
+        #expect(files.filter { $0.pathExtension == "lua" }.count > 10, "the scan reads the .lua files")
 
         var used: [String: String] = [:]  // command → first file using it
         let swiftCommand = /RedisCommand\("([A-Z]+)"(?:, "([A-Z]+)")?/
         let luaCommand = /redis\.p?call\(\s*'([A-Za-z]+)'/
-        let withSubcommands: Set<String> = ["client", "script", "xgroup", "xinfo", "config", "object", "memory"]
+        let withSubcommands: Set<String> = ["client", "script", "function", "xgroup", "xinfo", "config", "object", "memory"]
         for file in files {
             let source = try String(contentsOf: file, encoding: .utf8)
             for match in source.matches(of: swiftCommand) {
@@ -258,6 +262,10 @@ struct AccessControlTests {
         #expect(queue.status == 0 && queue.output.contains("c-9"), "\(queue.output)")
         let ping = try SwitchboardProcess.run(["ping"] + credentials)
         #expect(ping.status == 0 && ping.output.contains("PONG from Redis"), "\(ping.output)")
+        let functions = try SwitchboardProcess.run(["functions"] + credentials)
+        #expect(functions.status == 0 && functions.output.contains("(this build)"), "\(functions.output)")
+        let prune = try SwitchboardProcess.run(["functions", "prune"] + credentials)
+        #expect(prune.status == 0 && !mentionsRefusal(prune.output), "\(prune.output)")
 
         // `switchboard watch` as the operator sees a status change.
         let watch = try SwitchboardProcess(["watch", "--workspace", Self.workspace] + credentials)

@@ -88,7 +88,7 @@ struct PresenceConvergenceTests {
 
             for (workspace, order, applier) in [(inOrder, entries, applier), (shuffled, delivery, shuffledApplier)] {
                 let calls = order.map { applier.call(for: IntakeEntry(workspace: workspace, command: $0.command), entryID: $0.id) }
-                for reply in try connection.evaluatePipelined(calls.map { ($0.script, $0.command) }) { _ = try reply.orThrow() }
+                for reply in try connection.callPipelined(calls.map { ($0.function, $0.command) }) { _ = try reply.orThrow() }
             }
             let expected = try Self.observable(connection, schema.workspace(inOrder))
             let actual = try Self.observable(connection, schema.workspace(shuffled))
@@ -111,7 +111,7 @@ struct PresenceConvergenceTests {
                      ("9000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)),
                      ("500-0", .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil))]
             .map { applier.call(for: IntakeEntry(workspace: workspace, command: $0.1), entryID: $0.0) }
-        let outcomes = try connection.evaluatePipelined(calls.map { ($0.script, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
+        let outcomes = try connection.callPipelined(calls.map { ($0.function, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
         #expect(outcomes == [.applied, .applied, .stale])
         #expect(try connection.send(RedisCommand("HGET", schema.workspace(workspace).agent(Self.agent), "status")).string == "busy")
     }
@@ -127,7 +127,7 @@ struct PresenceConvergenceTests {
         let keys = schema.workspace(workspace)
         func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome.Kind {
             let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
-            let reply = try connection.evaluate(call.script, command: call.command)
+            let reply = try connection.call(call.function, command: call.command)
             let outcome = try ScriptOutcome(reply: reply)
             return outcome.kind
         }
@@ -161,7 +161,7 @@ struct PresenceConvergenceTests {
         let workspace = Identifier("w")!
         let login = applier.call(for: IntakeEntry(workspace: workspace, command: .login(agent: Self.agent, session: Self.sessions[0])), entryID: "5-0")
         let away = applier.call(for: IntakeEntry(workspace: workspace, command: .setStatus(agent: Self.agent, status: .away, message: nil, actor: nil)), entryID: "6-0")
-        let outcomes = try connection.evaluatePipelined([login, away, login, away].map { ($0.script, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
+        let outcomes = try connection.callPipelined([login, away, login, away].map { ($0.function, $0.command) }).map { try ScriptOutcome(reply: $0.orThrow()).kind }
         #expect(outcomes == [.applied, .applied, .stale, .stale])
         let events = try connection.send(RedisCommand("XLEN", schema.workspace(workspace).events)).int
         #expect(events == 2, "one status event each for the login and the away, none for the duplicates")

@@ -20,7 +20,7 @@ struct PresenceScriptTests {
 
     private func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome {
         let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
-        return try ScriptOutcome(reply: try connection.evaluate(call.script, command: call.command))
+        return try ScriptOutcome(reply: try connection.call(call.function, command: call.command))
     }
 
     @Test func aRedeliveredLoginStillReportsTheSweepSchedule() throws {
@@ -44,7 +44,7 @@ struct PresenceScriptTests {
         let keys = schema.workspace(workspace)
         try connection.send(RedisCommand("ZADD", keys.sessions, 0, "ghost/s"))
         let call = SessionExpiryScript.call(keys: keys, eventsCap: 1000, limit: 100, replay: ReplayLimits(), cutoffMilliseconds: Int64.max)
-        let outcome = try ScriptOutcome(reply: try connection.evaluate(call.script, command: call.command))
+        let outcome = try ScriptOutcome(reply: try connection.call(call.function, command: call.command))
         #expect(outcome.expired == 1)
         #expect(try connection.send(RedisCommand("ZSCORE", keys.sessions, "ghost/s")).isNull)
     }
@@ -56,12 +56,12 @@ struct PresenceScriptTests {
         let shortLived = IntakeApplier(keys: schema, sessionTTL: .seconds(60), eventsCap: 1000)
         let call = shortLived.call(for: IntakeEntry(workspace: workspace, command: .login(agent: agent, session: Identifier("s")!)),
                                    entryID: "\(now - 120_000)-0")
-        _ = try connection.evaluate(call.script, command: call.command)
+        _ = try connection.call(call.function, command: call.command)
         let keys = schema.workspace(workspace)
         let early = SessionExpiryScript.call(keys: keys, eventsCap: 1000, limit: 100, replay: ReplayLimits(), cutoffMilliseconds: now - 90_000)
-        #expect(try ScriptOutcome(reply: try connection.evaluate(early.script, command: early.command)).expired == 0)
+        #expect(try ScriptOutcome(reply: try connection.call(early.function, command: early.command)).expired == 0)
         let late = SessionExpiryScript.call(keys: keys, eventsCap: 1000, limit: 100, replay: ReplayLimits(), cutoffMilliseconds: now)
-        #expect(try ScriptOutcome(reply: try connection.evaluate(late.script, command: late.command)).expired == 1)
+        #expect(try ScriptOutcome(reply: try connection.call(late.function, command: late.command)).expired == 1)
         #expect(try connection.send(RedisCommand("HGET", keys.agent(agent), "status")).string == "offline")
     }
 

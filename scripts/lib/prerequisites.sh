@@ -1,5 +1,6 @@
 # Shared by scripts/run.sh and scripts/test.sh: make sure a fresh Debian 12 machine has
-# what Switchboard needs (hiredis, redis-server, redis-tools, a Swift 6 toolchain).
+# what Switchboard needs (hiredis, redis-server, redis-tools, a Swift 6 toolchain; for the
+# tests also the Lua lint's lua5.1 and lua-check).
 
 # Installs the Debian packages that are missing (apt-get update first, as on a fresh machine).
 ensure_debian_packages() {
@@ -9,6 +10,17 @@ ensure_debian_packages() {
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "switchboard: installing ${missing[*]}" >&2
+  apt_install "${missing[@]}"
+}
+
+# The Lua lint of the test command (scripts/lint-lua.sh): Lua 5.1's compiler (Redis runs Lua
+# 5.1) and luacheck, both from Debian.
+ensure_lua_lint() {
+  local missing=()
+  command -v luac5.1 >/dev/null 2>&1 || missing+=(lua5.1)
+  command -v luacheck >/dev/null 2>&1 || missing+=(lua-check)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "switchboard: installing ${missing[*]} for the Lua lint" >&2
   apt_install "${missing[@]}"
 }
 

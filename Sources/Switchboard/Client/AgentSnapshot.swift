@@ -1,5 +1,5 @@
 // What a reader sees of an agent: its stored hashes, read inside the workspace snapshot
-// script, with routing's own verdict on whether it may get a conversation now.
+// function, with routing's own verdict on whether it may get a conversation now.
 
 /// An agent's current state as stored in Redis.
 public struct AgentSnapshot: Sendable, Codable, Equatable {
@@ -22,8 +22,8 @@ public struct AgentSnapshot: Sendable, Codable, Equatable {
     public var load: Int
     public var teams: [String]
     public var role: String
-    /// Whether routing may give the agent a conversation now, judged by the routing
-    /// scripts' own rule (`routing_place` in RoutingLua.swift).
+    /// Whether routing may give the agent a conversation now, judged by routing's own rule
+    /// (`routing_eligibility` in Lua/includes/eligibility.lua).
     public var eligible: Bool
     /// Why (not): ``RoutingStanding``'s raw value.
     public var routing: RoutingStanding

@@ -39,7 +39,7 @@ public struct QueueDepths: Sendable, Codable, Equatable {
     }
 }
 
-/// Reads ``WorkspaceSnapshot``s: one `EVALSHA_RO` of ``WorkspaceSnapshotScript`` a read.
+/// Reads ``WorkspaceSnapshot``s: one `FCALL_RO` of ``WorkspaceSnapshotScript`` a read.
 public struct WorkspaceSnapshotReader {
     public let connection: RedisConnection
     public let keys: KeySchema
@@ -53,8 +53,8 @@ public struct WorkspaceSnapshotReader {
     /// `agents` holds just that agent (empty if the workspace has never seen it); the rest is
     /// the whole workspace.
     public func snapshot(of workspace: Identifier, onlyAgent agent: Identifier? = nil) throws -> WorkspaceSnapshot {
-        let reply = try connection.evaluate(WorkspaceSnapshotScript.script,
-                                            command: WorkspaceSnapshotScript.command(keys: keys.workspace(workspace), agent: agent))
+        let reply = try connection.call(WorkspaceSnapshotScript.function,
+                                        command: WorkspaceSnapshotScript.command(keys: keys.workspace(workspace), agent: agent))
         return try Self.decode(reply, workspace: workspace)
     }
 
@@ -81,8 +81,8 @@ public struct WorkspaceSnapshotReader {
     }
 }
 
-/// The snapshot script answered something this build cannot read.
+/// The snapshot function answered something this build cannot read.
 public struct SnapshotReplyError: Error, CustomStringConvertible {
     public let reply: RedisValue
-    public var description: String { "The workspace snapshot script returned an unexpected reply: \(reply)" }
+    public var description: String { "The workspace snapshot function returned an unexpected reply: \(reply)" }
 }

@@ -21,7 +21,8 @@ public enum WidgetState: String, Sendable, CaseIterable {
     case online, offline
 }
 
-/// What a workspace gets for a setting it never set (the routing scripts use the same).
+/// What a workspace gets for a setting it never set (the Lua uses the same: `SETTINGS_DEFAULTS`
+/// in Lua/includes/eligibility.lua, kept equal by a test).
 public enum WorkspaceSettingsDefaults {
     public static let routing = RoutingMode.roundRobin
     public static let busyFallback = false

@@ -1,4 +1,5 @@
-// The only place that knows the Redis key layout. docs/keys.md documents it for operators.
+// The Redis key layout, as Swift names it: Lua/includes/keys.lua names the same keys for
+// the functions (a test keeps the two equal). docs/keys.md documents it for operators.
 
 /// The global keys of a Switchboard deployment, under a prefix (default `sb`).
 public struct KeySchema: Sendable, Hashable {
@@ -58,6 +59,8 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public var events: String { base + "events" }
     /// Pub/Sub channel: status broadcasts.
     public var statusChannel: String { base + "status" }
+    /// Pub/Sub channel: one JSON per assignment.
+    public var assignmentsChannel: String { base + "assignments" }
     /// Hash: routing settings (`routing`, `busy_fallback`, `default_capacity`, `ai_chat`).
     public var settings: String { base + "settings" }
     /// Hash: the chat widget's `state` (online/offline), `reason`, `since`, and the business
@@ -71,6 +74,8 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public func queue(team: Identifier?) -> String { base + "queue" + (team.map { ":" + $0.rawValue } ?? "") }
     /// Sorted set: Online agents with room, serving a team (`nil`: the general queue).
     public func pool(team: Identifier?) -> String { base + "pool" + (team.map { ":" + $0.rawValue } ?? "") }
+    /// Sorted set: the same for Busy agents (routing reads it only with `busy_fallback`).
+    public func busyPool(team: Identifier?) -> String { base + "busy" + (team.map { ":" + $0.rawValue } ?? "") }
     /// Hash: a conversation's state, team, priority, agent and times.
     public func conversation(_ id: Identifier) -> String { base + "conversation:" + id.rawValue }
     /// Set: an agent's open conversations.
@@ -79,4 +84,6 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public func agent(_ id: Identifier) -> String { base + "agent:" + id.rawValue }
     /// Hash: an agent's live sessions, session → expiry (ms since 1970).
     public func agentSessions(_ id: Identifier) -> String { base + "agent:" + id.rawValue + ":sessions" }
+    /// Hash: an agent's recent events, to put late entries in order (the replay window).
+    public func agentLog(_ id: Identifier) -> String { base + "agent:" + id.rawValue + ":log" }
 }

@@ -1,49 +1,20 @@
-// agent.login, agent.heartbeat, agent.logout, agent.status, agent.profile: one script that
-// turns the entry into an agent event and applies it in stream order (AgentStateMachine).
+// agent.login, agent.heartbeat, agent.logout, agent.status, agent.profile: one function
+// (Lua/functions/agent_event.lua) that applies the entry as an agent event in stream order.
 import Foundation
 import Redis
 
-/// The script that applies every `agent.*` entry.
+/// The function that applies every `agent.*` entry.
 public enum AgentEventScript {
-    static let script = WorkspaceScriptCall.script("agent_event", AgentStateMachine.source + #"""
-    local agent, window, max_log = ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7])
-    local event = cjson.decode(ARGV[5])
-    -- A redelivered open still reports the expiry schedule: the worker that applied it may
-    -- have died before scheduling the sweep.
-    local function stale_outcome()
-      if event.k == 'open' then return outcome('stale', {earliest = earliest_expiry()}) end
-      return outcome('stale')
-    end
-    if is_stale(agent, ENTRY) then return stale_outcome() end
-    if event.k == 'status' then
-      event.a = event.a or agent
-      event.r = 'manual'
-      if event.a ~= agent then
-        local role = redis.call('HGET', agent_key(event.a), 'role') or 'agent'
-        if role ~= 'supervisor' and role ~= 'admin' and role ~= 'owner' then
-          local why = string.format("Actor '%s' has role '%s' and may not change the status of agent '%s': only a supervisor, admin or owner may override a status.", event.a, role, agent)
-          emit('rejected', {op = 'agent.status', agent_id = agent, status = event.st, actor = event.a, error = why},
-            {'type', 'op', 'agent_id', 'status', 'actor', 'error', 'timestamp', 'version', 'entry'})
-          return outcome('rejected', {error = why})
-        end
-        event.r = 'override'
-      end
-    end
-    if apply_event(agent, ENTRY, event, window, max_log) == 'stale' then return stale_outcome() end
-    if event.k == 'open' then return outcome('applied', {earliest = earliest_expiry()}) end
-    return outcome('applied')
-    """#)
+    static let function = SwitchboardLibrary.library.function("agent_event")
 
-    /// A direct `EVALSHA` of this script with entry id `*` (ordered as written now), as
-    /// arguments for `redis-benchmark`: what one in-order agent entry costs Redis.
+    /// A direct `FCALL` of this function with entry id `*` (ordered as written now), as
+    /// arguments for `redis-benchmark`: what one in-order agent entry costs Redis. Load
+    /// ``SwitchboardLibrary/library`` first.
     public static func directCallArguments(keys: WorkspaceKeys, agent: String, eventJSON: String) -> [String] {
-        ["EVALSHA", script.sha1, "1", keys.meta, keys.workspace.rawValue, "*", "100000", agent, eventJSON, "60000", "64"]
+        ["FCALL", function.name, "1", keys.meta, keys.workspace.rawValue, "*", "100000", agent, eventJSON, "60000", "64"]
     }
 
-    /// The script's source, for loading before direct calls.
-    public static var source: String { script.source }
-
-    /// The event JSON the state machine steps on, for one `agent.*` command.
+    /// The event JSON the state machine (Lua/includes/agent_state.lua) steps on, for one `agent.*` command.
     static func event(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> [String: Any] {
         switch command {
         case .newConversation, .closeConversation, .updateSettings, .assignConversation, .transferConversation, .reassignAgent:
@@ -69,11 +40,11 @@ public enum AgentEventScript {
     }
 
     static func call(keys: WorkspaceKeys, entryID: String, eventsCap: Int, command: IntakeCommand,
-                     sessionTTLMilliseconds: Int, replay: ReplayLimits) -> WorkspaceScriptCall {
+                     sessionTTLMilliseconds: Int, replay: ReplayLimits) -> WorkspaceFunctionCall {
         let json = (try? JSONSerialization.data(withJSONObject: event(for: command, sessionTTLMilliseconds: sessionTTLMilliseconds)))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return WorkspaceScriptCall(script, keys: keys, entryID: entryID, eventsCap: eventsCap,
-                                   arguments: [command.agent?.rawValue ?? "", json, replay.windowMilliseconds, replay.maxEvents])
+        return WorkspaceFunctionCall(function, keys: keys, entryID: entryID, eventsCap: eventsCap,
+                                     arguments: [command.agent?.rawValue ?? "", json, replay.windowMilliseconds, replay.maxEvents])
     }
 }
 

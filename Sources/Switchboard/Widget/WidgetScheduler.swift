@@ -19,7 +19,7 @@ struct WidgetScheduler {
         let now = configuration.widgetClock
         let nowMilliseconds = Int(now.timeIntervalSince1970 * 1000)
         let claim = WidgetClaimScript.command(keys: keys, now: nowMilliseconds, lease: lease, limit: claimLimit)
-        let due = (try connection.evaluate(WidgetClaimScript.script, command: claim).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
+        let due = (try connection.call(WidgetClaimScript.function, command: claim).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
         let claimed = nowMilliseconds + lease.wholeMilliseconds
         for workspace in due { try update(workspace, at: now, claimed: claimed, on: connection) }
         return due.count
@@ -28,7 +28,7 @@ struct WidgetScheduler {
     /// Sets the workspace's next time on the schedule, unless it was re-scheduled meanwhile.
     private func reschedule(_ workspace: Identifier, claimed: Int, next: Int?, on connection: RedisConnection) throws {
         let command = WidgetRescheduleScript.command(keys: keys, workspace: workspace, claimed: claimed, next: next)
-        _ = try connection.evaluate(WidgetRescheduleScript.script, command: command)
+        _ = try connection.call(WidgetRescheduleScript.function, command: command)
     }
 
     private func update(_ workspace: Identifier, at now: Date, claimed: Int, on connection: RedisConnection) throws {
@@ -55,7 +55,7 @@ struct WidgetScheduler {
         let next = schedule.nextChange(after: now).map { Int(($0.timeIntervalSince1970 * 1000).rounded(.up)) }
         let call = WidgetScheduleScript.call(keys: ws, eventsCap: configuration.eventsCap, open: schedule.isOpen(at: now),
                                              nextChange: next, settingsVersion: version)
-        let outcome = try ScriptOutcome(reply: connection.evaluate(call.script, command: call.command))
+        let outcome = try ScriptOutcome(reply: connection.call(call.function, command: call.command))
         // Stale: the settings changed meanwhile; compute again at once.
         try reschedule(workspace, claimed: claimed, next: outcome.kind == .stale ? Int(now.timeIntervalSince1970 * 1000) : next, on: connection)
     }

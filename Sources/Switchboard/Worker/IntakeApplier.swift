@@ -1,6 +1,6 @@
-// Turns a parsed intake entry into the one script call that applies it.
+// Turns a parsed intake entry into the one function call that applies it.
 
-/// Maps each intake command to its workspace script.
+/// Maps each intake command to its workspace function.
 struct IntakeApplier {
     let keys: KeySchema
     let sessionTTL: Duration
@@ -8,7 +8,7 @@ struct IntakeApplier {
 
     var replay = ReplayLimits()
 
-    func call(for entry: IntakeEntry, entryID: String) -> WorkspaceScriptCall {
+    func call(for entry: IntakeEntry, entryID: String) -> WorkspaceFunctionCall {
         let workspace = keys.workspace(entry.workspace)
         switch entry.command {
         case .newConversation(let conversation, let team, let priority):

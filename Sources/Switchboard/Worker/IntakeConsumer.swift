@@ -155,7 +155,7 @@ final class IntakeConsumer {
 
     private func handle(_ records: [IntakeRecord], setAside: [String: String] = [:], on connection: RedisConnection) throws {
         let started = ContinuousClock.now
-        var calls: [(record: IntakeRecord, entry: IntakeEntry, call: WorkspaceScriptCall)] = []
+        var calls: [(record: IntakeRecord, entry: IntakeEntry, call: WorkspaceFunctionCall)] = []
         var followUp: [RedisCommand] = []
         var counts: [Count: Int] = [:]
         var assignments = 0
@@ -173,14 +173,14 @@ final class IntakeConsumer {
             }
         }
 
-        let replies = try connection.evaluatePipelined(calls.map { ($0.call.script, $0.call.command) })
+        let replies = try connection.callPipelined(calls.map { ($0.call.function, $0.call.command) })
         for (item, reply) in zip(calls, replies) {
             if let error = reply.serverError {
                 // Redis cannot run scripts right now (out of memory, loading, a read-only
                 // replica…): keep the whole batch pending and read it again after a pause;
                 // what did run is then stale and has no second effect.
                 if Self.isTransient(error) { throw error }
-                followUp += deadLetter(item.record, error: "Applying the entry failed inside Redis: \(Self.sentence(error.message))")
+                followUp += deadLetter(item.record, error: "Applying the entry failed inside Redis: \(Self.sentence(SwitchboardLibrary.locating(error.message)))")
                 counts[Count(op: item.entry.command.op, outcome: "failed"), default: 0] += 1
                 continue
             }

@@ -1,8 +1,8 @@
-// What a workspace script reports back (see LuaPrelude): decoded once, in one place.
+// What a workspace function reports back (see Lua/includes/context.lua): decoded once, in one place.
 import Foundation
 import Redis
 
-/// The outcome of one workspace script call.
+/// The outcome of one workspace function call.
 struct ScriptOutcome {
     enum Kind: String {
         case applied, stale, rejected
@@ -28,7 +28,7 @@ struct ScriptOutcome {
         guard let text = reply.string,
               let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
               let kind = (object["outcome"] as? String).flatMap(Kind.init(rawValue:))
-        else { throw RedisClientError(.protocolError, "A script returned an unexpected reply: \(reply).", recoverySuggestion: "This is a bug in Switchboard; please report it.") }
+        else { throw RedisClientError(.protocolError, "A function returned an unexpected reply: \(reply).", recoverySuggestion: "This is a bug in Switchboard; please report it.") }
         self.kind = kind
         self.json = text
         error = object["error"] as? String

@@ -64,7 +64,7 @@ struct SessionSweeper {
 
     /// Runs one sweep; returns the number of sessions expired.
     func sweep(on connection: RedisConnection) throws -> Int {
-        let due = try connection.evaluate(SweepClaimScript.script, command: SweepClaimScript.command(keys: keys, limit: claimLimit))
+        let due = try connection.call(SweepClaimScript.function, command: SweepClaimScript.command(keys: keys, limit: claimLimit))
         let workspaces = (due.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
         guard !workspaces.isEmpty else { return 0 }
 
@@ -73,7 +73,7 @@ struct SessionSweeper {
             SessionExpiryScript.call(keys: keys.workspace($0), eventsCap: configuration.eventsCap, limit: expiryLimit,
                                      replay: ReplayLimits(), cutoffMilliseconds: cutoff)
         }
-        let replies = try connection.evaluatePipelined(calls.map { ($0.script, $0.command) })
+        let replies = try connection.callPipelined(calls.map { ($0.function, $0.command) })
         var reschedule: [RedisCommand] = []
         var expired = 0
         for (workspace, reply) in zip(workspaces, replies) {

@@ -22,12 +22,6 @@ public final class Worker: Sendable {
     /// The longest time between two sweeps for expired sessions.
     private let sweepInterval: Duration = .milliseconds(250)
 
-    /// Every script a worker runs, loaded when it (re)connects so readiness means "loaded".
-    static let scripts = [AgentEventScript.script, SessionExpiryScript.script, SweepClaimScript.script, ConversationNewScript.script,
-                          ConversationCloseScript.script, SettingsUpdateScript.script, ConversationAssignScript.script,
-                          ConversationTransferScript.script, AgentReassignScript.script, WidgetClaimScript.script,
-                          WidgetScheduleScript.script, WidgetRescheduleScript.script]
-
     /// Creates a worker. `metrics` and `health` may be made first, for an HTTP endpoint that
     /// must be listening before the worker knows its address.
     public init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics = WorkerMetrics(),
@@ -102,7 +96,8 @@ public final class Worker: Sendable {
             do {
                 if !ready {
                     try consumer.ensureGroup(on: connection)
-                    for script in Self.scripts { try connection.load(script) }
+                    // Loaded when it (re)connects, so readiness means "loaded".
+                    try connection.load(SwitchboardLibrary.library)
                     if consumer.recovery == nil { consumer.recovery = .retry }
                     ready = true
                     health.becameReady()

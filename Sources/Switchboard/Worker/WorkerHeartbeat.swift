@@ -19,6 +19,8 @@ struct WorkerHeartbeat {
             key, "name", configuration.name, "host", ProcessInfo.processInfo.hostName, "pid", Int(getpid()),
             "version", SwitchboardInfo.version, "started_at", Int(startedAt.timeIntervalSince1970 * 1000), "last_seen", now,
             "heartbeat_ms", configuration.heartbeatInterval.wholeMilliseconds, "http", configuration.httpAddress ?? "off",
+            // Which function library it calls, so `switchboard functions prune` keeps it.
+            "library", SwitchboardLibrary.library.name,
         ]
         for (name, value) in counts { fields += [name, value] }
         let replies = try connection.pipeline([

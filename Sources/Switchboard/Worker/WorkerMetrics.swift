@@ -32,6 +32,6 @@ public struct WorkerMetrics: Sendable {
                                           help: "Connections made to Redis (the first one and every reconnect).")
         pending = registry.makeGauge(name: "switchboard_intake_pending_entries",
                                      help: "Intake entries delivered to some worker and not yet acknowledged (whole group).")
-        ready = registry.makeGauge(name: "switchboard_ready", help: "1 when the worker reaches Redis with its consumer group and scripts, else 0.")
+        ready = registry.makeGauge(name: "switchboard_ready", help: "1 when the worker reaches Redis with its consumer group and function library, else 0.")
     }
 }

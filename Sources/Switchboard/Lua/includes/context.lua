@@ -1,0 +1,50 @@
+-- The call context: what every function sets at its start, and how functions are registered.
+--
+-- A library's main chunk runs once, at FUNCTION LOAD; its locals live on between calls. So
+-- nothing per call may stay from the last one: each function starts with `begin` (or
+-- `begin_read`), which sets every value below from its keys and arguments.
+--
+-- Conventions of every workspace function (called `FCALL <function> 1 <meta key> …`):
+--   KEYS[1]  the workspace's meta hash `sb:{ws}:meta`; every other key is derived from its
+--            prefix `sb:{ws}:` (keys.lua) and so shares the workspace's hash tag (one slot).
+--   ARGV[1]  workspace id, ARGV[2] intake entry id (the version for last-writer-wins),
+--   ARGV[3]  events stream cap; then the function's own arguments from ARGV[4].
+-- A writing function returns a JSON outcome: {"outcome": "applied" | "stale" | "rejected",
+--   "error": sentence (when rejected), "earliest": ms of the earliest session expiry (when a
+--   session was opened or refreshed), "events": [the emitted events]}.
+
+-- `LIBRARY` (the library's versioned name) is declared by the assembler, above this file.
+local P, WS          -- the workspace's key prefix `sb:{ws}:` and its id
+local EVENTS_MAX     -- the events stream's cap
+local NOW            -- Redis's clock, ms
+local ENTRY          -- the intake entry id being applied ('' for a sweep or schedule)
+local EMITTED        -- the events this call emitted, for its outcome
+local SETTINGS       -- the workspace's settings, read once per call (settings())
+
+-- Every workspace function: the key prefix and the workspace id. Reads nothing, writes
+-- nothing, so the read-only functions start with it alone.
+local function begin_read(KEYS, ARGV)
+  P = string.sub(KEYS[1], 1, -5)
+  WS = ARGV[1]
+  SETTINGS = nil
+end
+
+-- Functions that apply an entry: the workspace, then the clock, the entry id (a direct call
+-- may write `direct_seq`) and the events stream.
+local function begin(KEYS, ARGV)
+  begin_read(KEYS, ARGV)
+  EVENTS_MAX = ARGV[3]
+  local T = redis.call('TIME')
+  NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
+  ENTRY = ARGV[2]
+  -- '*': a direct call (benchmarks) ordered as an entry written now.
+  if ENTRY == '*' then ENTRY = NOW .. '-' .. redis.call('HINCRBY', KEYS[1], 'direct_seq', 1) end
+  EMITTED = {}
+end
+
+-- Registers `callback` as `<LIBRARY>_<name>`: function names are global in Redis, so each
+-- carries the library's version. `read_only` functions run with FCALL_RO.
+local function register(name, callback, read_only)
+  redis.register_function{function_name = LIBRARY .. '_' .. name, callback = callback,
+    flags = read_only and {'no-writes'} or {}}
+end

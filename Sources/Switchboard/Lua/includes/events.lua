@@ -1,0 +1,62 @@
+-- Time, entry-id ordering, events and outcomes: what every function that applies an entry uses.
+
+local function rfc3339(ms)
+  local s = math.floor(ms / 1000)
+  local rem = s % 86400
+  local z = math.floor(s / 86400) + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
+    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+end
+
+-- Stream entry ids "ms-seq" order intake entries; true when a is later than b (or b is unset).
+local function newer(a, b)
+  if not b or b == '' then return true end
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am > bm end
+  return tonumber(as) > tonumber(bs)
+end
+
+-- Appends an outcome to the events stream with the next workspace version.
+local function emit(kind, fields, order)
+  fields.type = kind
+  fields.workspace = WS
+  fields.version = redis.call('HINCRBY', key.meta(), 'version', 1)
+  fields.timestamp = rfc3339(NOW)
+  fields.entry = ENTRY
+  local flat = {}
+  for _, name in ipairs(order) do
+    local value = fields[name]
+    if value ~= nil and value ~= false and value ~= cjson.null and value ~= '' then
+      flat[#flat + 1] = name
+      flat[#flat + 1] = tostring(value)
+    end
+  end
+  redis.call('XADD', key.events(), 'MAXLEN', '~', EVENTS_MAX, '*', unpack(flat))
+  EMITTED[#EMITTED + 1] = fields
+  return fields
+end
+
+local STATUS_ORDER = {'type', 'agent_id', 'status', 'previous', 'message', 'actor', 'reason', 'timestamp', 'version', 'entry'}
+
+local function earliest_expiry()
+  local first = redis.call('ZRANGE', key.sessions(), 0, 0, 'WITHSCORES')
+  if #first == 0 then return cjson.null end
+  return tonumber(first[2])
+end
+
+local function outcome(kind, extra)
+  local result = extra or {}
+  result.outcome = kind
+  if #EMITTED > 0 then result.events = EMITTED end
+  return cjson.encode(result)
+end
