@@ -8,8 +8,25 @@ public struct KeySchema: Sendable, Hashable {
     /// Creates the schema for a prefix.
     public init(prefix: String = "sb") { self.prefix = prefix }
 
-    /// The intake stream every producer writes to.
+    /// The intake stream every producer writes to, when the intake is one stream (one shard).
     public var intake: String { "\(prefix):intake" }
+    /// The most intake shards a deployment may use.
+    public static let maximumIntakeShards = 1024
+    /// Which of `count` intake shards a workspace's entries belong on: the IEEE CRC-32 of its
+    /// id's UTF-8 bytes (as zlib computes it) modulo `count`.
+    public static func intakeShard(of workspace: String, count: Int) -> Int {
+        precondition((1...maximumIntakeShards).contains(count), "intake shard count \(count) is outside 1…\(maximumIntakeShards)")
+        return Int(CRC32.checksum(workspace) % UInt32(count))
+    }
+    /// The intake stream of one shard out of `count`: `sb:intake` when there is one shard
+    /// (unchanged for existing producers), else `sb:intake:<shard>`.
+    public func intake(shard: Int, of count: Int) -> String { count == 1 ? intake : "\(intake):\(shard)" }
+    /// Every intake stream of a deployment with `count` shards, shard 0 first.
+    public func intakeShards(_ count: Int) -> [String] { (0..<count).map { intake(shard: $0, of: count) } }
+    /// The intake stream a workspace's entries go to, with `count` shards.
+    public func intake(forWorkspace workspace: String, shards count: Int) -> String {
+        intake(shard: Self.intakeShard(of: workspace, count: count), of: count)
+    }
     /// The consumer group of the workers on the intake stream.
     public var consumerGroup: String { "switchboard" }
     /// The stream of rejected intake entries.
