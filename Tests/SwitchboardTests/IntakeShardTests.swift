@@ -3,6 +3,7 @@
 import ChildProcess
 import Switchboard
 import Testing
+import TestSupport
 
 @Suite("Intake shards: CRC-32 and the key rule")
 struct IntakeShardTests {
@@ -39,5 +40,27 @@ struct IntakeShardTests {
         }
         // 0xCBF43926 mod 4 = 2: the documented vector lands on a fixed shard.
         #expect(KeySchema.intakeShard(of: "123456789", count: 4) == 2)
+    }
+
+    @Test func workersReadEveryShardAndTheOldSingleStream() {
+        let keys = KeySchema()
+        #expect(keys.intakeStreamsRead(shards: 1) == ["sb:intake"])
+        #expect(keys.intakeStreamsRead(shards: 3) == ["sb:intake:0", "sb:intake:1", "sb:intake:2", "sb:intake"])
+        #expect(keys.config == "sb:config")
+    }
+
+    @Test func repliesOfAShardsEntriesHaveTheShardInTheirKey() {
+        let keys = KeySchema()
+        #expect(keys.reply(entryID: "1-0", stream: "sb:intake") == "sb:reply:1-0")
+        #expect(keys.reply(entryID: "1-0", stream: "sb:intake:3") == "sb:reply:3:1-0", "ids are unique per stream only")
+        #expect(IntakeShardRule.replyKey(stream: "sb:intake:3", id: "1-0") == "sb:reply:3:1-0")
+        #expect(IntakeShardRule.replyKey(stream: "sb:intake", id: "1-0") == "sb:reply:1-0")
+    }
+
+    @Test func theTestsOwnRuleAgreesWithTheWorkers() {
+        for workspace in ["acme", "globex", "été", "w-17"] {
+            #expect(IntakeShardRule.crc32(workspace) == CRC32.checksum(workspace))
+            #expect(IntakeShardRule.key(prefix: "sb", workspace: workspace, shards: 7) == KeySchema().intake(forWorkspace: workspace, shards: 7))
+        }
     }
 }

@@ -27,6 +27,13 @@ public struct KeySchema: Sendable, Hashable {
     public func intake(forWorkspace workspace: String, shards count: Int) -> String {
         intake(shard: Self.intakeShard(of: workspace, count: count), of: count)
     }
+    /// The streams workers read with `count` shards: the shards and, when there are several,
+    /// also `sb:intake`, so an entry a producer still writes there is dead-lettered (it belongs
+    /// on a shard) instead of waiting unread for ever.
+    public func intakeStreamsRead(shards count: Int) -> [String] { count == 1 ? [intake] : intakeShards(count) + [intake] }
+    /// Hash: the deployment's settings every worker and producer must agree on
+    /// (`intake_shards`), recorded by the first worker.
+    public var config: String { "\(prefix):config" }
     /// The consumer group of the workers on the intake stream.
     public var consumerGroup: String { "switchboard" }
     /// The stream of rejected intake entries.
@@ -45,8 +52,15 @@ public struct KeySchema: Sendable, Hashable {
     public func worker(_ name: String) -> String { "\(prefix):worker:\(name)" }
     /// Sorted set: worker name → its last heartbeat (ms); workers gone a day are dropped.
     public var workers: String { "\(prefix):workers" }
-    /// The list an intake entry's outcome is pushed to when the entry asked for a reply.
+    /// The list an intake entry of `sb:intake` pushes its outcome to when it asked for a reply.
     public func reply(entryID: String) -> String { "\(prefix):reply:\(entryID)" }
+    /// The reply list of an entry of intake stream `stream`: `sb:reply:<entry id>` for
+    /// `sb:intake`, `sb:reply:<n>:<entry id>` for shard `sb:intake:<n>`, since entry ids are
+    /// unique within one stream only.
+    public func reply(entryID: String, stream: String) -> String {
+        guard stream.hasPrefix(intake + ":") else { return reply(entryID: entryID) }
+        return "\(prefix):reply:\(stream.dropFirst(intake.count + 1)):\(entryID)"
+    }
 
     /// The keys of one workspace.
     public func workspace(_ id: Identifier) -> WorkspaceKeys { WorkspaceKeys(prefix: prefix, workspace: id) }
