@@ -31,7 +31,7 @@ struct IntakeShardEndToEndTests {
             #expect(outcome["outcome"] as? String == "applied", "\(workspace): \(outcome)")
         }
         #expect(try harness.connection.send(RedisCommand("HGET", "\(harness.prefix):config", "intake_shards")).string == "4")
-        #expect(try harness.intakeDrained())
+        #expect(try harness.awaitDrained())
 
         let other = try harness.startWorker(named: "two", arguments: ["--intake-shards", "2"])
         let status = other.waitForExit(within: .seconds(30))
@@ -151,15 +151,7 @@ struct IntakeShardEndToEndTests {
             _ = try reply.orThrow()
         }
         try inOrder.startWorker(named: "alone", arguments: ["--session-ttl", "3600s"])
-        for harness in [parallel, inOrder] {
-            var drained = false
-            let end = ContinuousClock.now + .seconds(60)
-            while !drained, ContinuousClock.now < end {
-                drained = try harness.intakeDrained()
-                if !drained { usleep(20_000) }
-            }
-            #expect(drained, "\(harness.prefix) applied every entry")
-        }
+        for harness in [parallel, inOrder] { #expect(try harness.awaitDrained(), "\(harness.prefix) applied every entry") }
 
         let fields = ["status", "message", "since", "status_actor", "status_reason", "routable", "login_at", "preferred_status"]
         func state(_ harness: PresenceHarness, _ workspace: String, _ agent: String) throws -> [String: String] {

@@ -41,11 +41,7 @@ struct RoutingPropertyTests {
             for reply in try harness.connection.pipeline(commands) { _ = try reply.orThrow() }
         }
         // Settled: every entry acknowledged and trimmed.
-        var settled = false
-        for _ in 0..<3_000 where !settled {
-            settled = try harness.intakeDrained()
-            if !settled { usleep(20_000) }
-        }
+        let settled = try harness.awaitDrained()
         #expect(settled, "the workers applied every entry")
         #expect(try harness.deadLetters().isEmpty)
 

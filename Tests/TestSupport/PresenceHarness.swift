@@ -51,6 +51,17 @@ public final class PresenceHarness: @unchecked Sendable {
         throw TestSupportError("no worker recorded \(shards) intake shards within \(timeout)s; worker logs:\n" + workers.map(\.log).joined(separator: "\n---\n"))
     }
 
+    /// Waits (up to `timeout` seconds) until every intake stream is empty with nothing pending;
+    /// returns whether that happened. (A reply is pushed just before its entry is acknowledged.)
+    public func awaitDrained(timeout: Double = 60) throws -> Bool {
+        let end = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        while ContinuousClock.now < end {
+            if try intakeDrained() { return true }
+            usleep(20_000)
+        }
+        return try intakeDrained()
+    }
+
     /// Whether every intake stream is empty with nothing pending: all applied and acknowledged.
     public func intakeDrained() throws -> Bool {
         let replies = try connection.pipeline(intakeStreams.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] })
