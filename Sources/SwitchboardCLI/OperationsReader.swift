@@ -57,8 +57,8 @@ struct OperationsReader {
             let fields = Self.pairs(consumer)
             guard let name = fields["name"]?.string else { continue }
             let pending = fields["pending"]?.int ?? 0, idle = fields["idle"]?.int ?? 0
-            let known = consumers[name]
-            consumers[name] = ((known?.pending ?? 0) + pending, min(known?.idle ?? idle, idle))
+            let earlier = consumers[name]
+            consumers[name] = ((earlier?.pending ?? 0) + pending, min(earlier?.idle ?? idle, idle))
         }
         let names = Array(Set(known).union(consumers.keys)).sorted()
         let hashes = try connection.pipeline(names.map { RedisCommand("HGETALL", keys.worker($0)) })

@@ -71,6 +71,13 @@ struct IntakeShardEndToEndTests {
         let login = try run(harness, ["agent", "login", "42", "--session", "tab1", "--wait", "--workspace", harness.workspace])
         #expect(login.status == 0 && login.output.contains("\"outcome\":\"applied\""), "\(login.output)")
 
+        // inspect covers every shard: the streams and the config among the keys, the worker
+        // known as a consumer of the group.
+        let keys = try run(harness, ["inspect", "keys", "--workspace", harness.workspace])
+        for key in harness.intakeStreams + ["\(harness.prefix):config"] { #expect(keys.output.contains(key + " "), "\(key) in \(keys.output)") }
+        let workers = try run(harness, ["inspect", "workers", "--json"])
+        #expect(workers.status == 0 && workers.output.contains("\"w0\"") && workers.output.contains("\"pending\" : 0"), "\(workers.output)")
+
         // Without Redis, from a given count; and one shard is the single stream.
         let offline = try ChildProcess.run(BuiltProducts.switchboard, ["intake-key", "--workspace", "123456789", "--intake-shards", "4"])
         #expect(offline.status == 0 && offline.output == "sb:intake:2\n", "crc32('123456789') = 0xCBF43926, mod 4 = 2: \(offline.output)")
