@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSettings),
         .target(name: "Logging", swiftSettings: strictSettings),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"], swiftSettings: strictSettings),
-        .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard", "TestSupport", "ChildProcess"], swiftSettings: strictSettings),
         .target(name: "Metrics", swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
         .target(name: "HTTPEndpoint", swiftSettings: strictSettings),

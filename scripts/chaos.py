@@ -3,7 +3,7 @@
 
 Usage:
     python3 scripts/chaos.py [--duration SECONDS] [--switchboard PATH] [--seed N]
-                             [--workers 3] [--rate N] [--keep]
+                             [--workers 3] [--rate N] [--intake-shards N] [--keep]
 
     python3 scripts/chaos.py --duration 20    # the short version CI runs (ChaosTests)
     python3 scripts/chaos.py                  # the full version, 120 s of load
@@ -13,10 +13,12 @@ Everything runs on loopback in a temporary folder and stops by itself, within ab
 
   * its own redis-server (never 6379; a Unix socket plus a random 127.0.0.1 port) with
     `--appendonly yes --appendfsync always --save ""`, and a fresh key prefix;
-  * --workers `switchboard worker` processes (unique names, `--session-ttl 3600s` so no
+  * --workers `switchboard worker` processes (unique names, `--intake-shards` as given,
+    so every worker reads every shard in one XREADGROUP; `--session-ttl 3600s` so no
     session expires during the run; `--claim-idle 2s --max-deliveries 5` when the binary
     has those flags), each logging to a file in the temporary folder;
-  * a load generator writing a mixed workload to the intake stream with XADD (about
+  * a load generator writing a mixed workload to the workspace's intake stream (`sb:intake`,
+    or with N shards `<prefix>:intake:<zlib.crc32(workspace) mod N>`) with XADD (about
     --rate entries/s): ~30 agents (profiles with capacity 1-3, teams, two supervisors),
     logins, heartbeats, status changes and supervisor overrides, logouts, conversations
     new/close/transfer, agent.reassign (back to the queues, or to an agent that never logs
@@ -62,6 +64,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 import redis
 from redis.backoff import NoBackoff
@@ -106,6 +109,22 @@ MALFORMED = [
     {"op": "agent.reassign", "workspace": WORKSPACE, "agent": "a-12", "to": OVERFLOW, "actor": "a-13"},
 ]
 MALFORMED_SHAPES = {tuple(entry.items()) for entry in MALFORMED}
+
+
+def intake_key(prefix, workspace, shards):
+    """The intake stream of a workspace, by the rule of docs/protocol.md section 1."""
+    return f"{prefix}:intake" if shards == 1 else f"{prefix}:intake:{zlib.crc32(workspace.encode()) % shards}"
+
+
+def reply_key(prefix, intake, entry_id):
+    """The reply list of an entry of `intake`: <prefix>:reply:<id>, or <prefix>:reply:<n>:<id> for shard n."""
+    return f"{prefix}:reply{intake[len(prefix) + len(':intake'):]}:{entry_id}"
+
+
+def other_intake_streams(prefix, shards):
+    """The streams the workers read besides the chaos workspace's: they must stay empty."""
+    streams = [f"{prefix}:intake"] + [f"{prefix}:intake:{n}" for n in range(shards)] if shards > 1 else []
+    return [stream for stream in streams if stream != intake_key(prefix, WORKSPACE, shards)]
 
 
 def log(message):
@@ -249,10 +268,13 @@ class WorkerProcess:
 class LoadGenerator(threading.Thread):
     """Writes the mixed workload; records (id, fields) of every XADD that succeeded."""
 
-    def __init__(self, socket_path, prefix, rate, seed):
+    def __init__(self, socket_path, prefix, shards, rate, seed):
         super().__init__(name="load", daemon=True)
         self.socket_path = socket_path
-        self.intake = f"{prefix}:intake"
+        # Every entry goes to the chaos workspace's stream, the malformed ones too: those
+        # with another (invalid) workspace are refused as invalid whatever their stream, and
+        # one stream keeps entry ids unique (ids are unique per stream only).
+        self.intake = intake_key(prefix, WORKSPACE, shards)
         self.conversation_key = f"{prefix}:{{{WORKSPACE}}}:conversation:"
         self.rate = rate
         self.rng = random.Random(seed)
@@ -756,6 +778,7 @@ def parse_arguments():
     parser.add_argument("--seed", type=int, help="seed of the workload and the chaos schedule (default: random, printed)")
     parser.add_argument("--workers", type=int, default=3, help="workers running at once (default 3)")
     parser.add_argument("--rate", type=float, default=250, help="intake entries per second (default 250)")
+    parser.add_argument("--intake-shards", type=int, default=1, help="intake streams the workers read (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (Redis files, worker logs)")
     arguments = parser.parse_args()
     if not 5 <= arguments.duration <= 180:
@@ -764,6 +787,8 @@ def parse_arguments():
         parser.error("--workers must be from 1 to 16")
     if not 10 <= arguments.rate <= 1000:
         parser.error("--rate must be from 10 to 1000")
+    if not 1 <= arguments.intake_shards <= 1024:
+        parser.error("--intake-shards must be from 1 to 1024")
     if arguments.seed is None:
         arguments.seed = random.SystemRandom().randint(1, 2**31)
     return arguments
@@ -785,11 +810,15 @@ def main():
     extra = ["--claim-idle", "2s", "--max-deliveries", "5"] if reclaim else []
     if "--http" in help_text:
         extra += ["--http", "off"]  # several workers on one host: no health port each
+    shards = arguments.intake_shards
+    if shards > 1:
+        extra += ["--intake-shards", str(shards)]
     rng = random.Random(arguments.seed)
     folder = tempfile.mkdtemp(prefix="sb-chaos-")
     prefix = f"chaos{os.getpid()}x{rng.randrange(16**6):06x}"
     in_order_prefix = prefix + "io"
-    log(f"chaos: seed {arguments.seed}, duration {duration:g} s, {arguments.workers} workers, {rate:g} entries/s, "
+    intake, in_order_intake = intake_key(prefix, WORKSPACE, shards), intake_key(in_order_prefix, WORKSPACE, shards)
+    log(f"chaos: seed {arguments.seed}, duration {duration:g} s, {arguments.workers} workers, {rate:g} entries/s, {shards} intake shard(s), "
         f"prefix {prefix}, folder {folder}, binary {binary}")
     log("workers reclaim crashed workers' entries (--claim-idle 2s --max-deliveries 5)" if reclaim else
         "this switchboard worker has no --claim-idle/--max-deliveries: nothing reclaims a killed worker's pending entries")
@@ -833,11 +862,11 @@ def main():
         live = [start_worker() for _ in range(arguments.workers)]
 
         # ---- setup: settings and profiles, applied before the chaos starts
-        generator = LoadGenerator(server.socket, prefix, rate, rng.randrange(2**32))
+        generator = LoadGenerator(server.socket, prefix, shards, rate, rng.randrange(2**32))
         setup = generator.setup_entries()
         ids = generator.send(setup)
         for entry_id in ids:
-            popped = admin.blpop(f"{prefix}:reply:{entry_id}", timeout=20)
+            popped = admin.blpop(reply_key(prefix, intake, entry_id), timeout=20)
             if popped is None or '"outcome":"applied"' not in popped[1]:
                 raise RuntimeError(f"setup entry {entry_id} was not applied: {popped}")
         log(f"setup applied: settings and {len(setup) - 1} profiles")
@@ -923,13 +952,13 @@ def main():
         # ---- settle
         settle_limit = min(45.0, 10 + duration / 4)
         settle_start = time.monotonic()
-        settled, state = wait_until_settled(admin, f"{prefix}:intake", settle_limit,
+        settled, state = wait_until_settled(admin, intake, settle_limit,
                                             stuck_after=None if reclaim else 3.0,
                                             live_names=lambda: [w.name for w in live])
         log(f"queue {'settled' if settled else 'NOT settled'} in {time.monotonic() - settle_start:.1f} s: {state}")
         stuck = []
         if not settled:
-            for item in admin.xpending_range(f"{prefix}:intake", GROUP, "-", "+", 100000):
+            for item in admin.xpending_range(intake, GROUP, "-", "+", 100000):
                 stuck.append(item)
         for worker in live:
             worker.terminate()
@@ -940,7 +969,7 @@ def main():
 
         # ---- what was written
         checks_start = time.monotonic()
-        aof = read_aof_intake(folder, f"{prefix}:intake")
+        aof = read_aof_intake(folder, intake)
         aof_ids = {entry_id for entry_id, _ in aof}
         recorded_ids = [entry_id for entry_id, _ in generator.records]
         recorded_set = set(recorded_ids)
@@ -957,11 +986,11 @@ def main():
         if missing_from_aof:
             problems.append(f"{len(missing_from_aof)} recorded ids are not in the append-only file "
                             f"(lost by Redis): {short(missing_from_aof)}")
-        pending = admin.xpending(f"{prefix}:intake", GROUP)
-        group = group_state(admin, f"{prefix}:intake")
+        pending = admin.xpending(intake, GROUP)
+        group = group_state(admin, intake)
         if pending["pending"]:
             described = []
-            for item in stuck[:10] or admin.xpending_range(f"{prefix}:intake", GROUP, "-", "+", 10):
+            for item in stuck[:10] or admin.xpending_range(intake, GROUP, "-", "+", 10):
                 entry_id = item["message_id"]
                 described.append(f"{entry_id} held by {item['consumer']} (delivered {item['times_delivered']}x, "
                                  f"idle {item['time_since_delivered'] / 1000:.0f} s) {fields_by_id.get(entry_id)}")
@@ -975,6 +1004,10 @@ def main():
             problems.append(f"the group's last-delivered id {group and group['last']} is before the last entry {last_id}")
         if group and group["unread"]:
             problems.append("entries were never read")
+        for stream in other_intake_streams(prefix, shards):
+            other = group_state(admin, stream)
+            if other is None or other["length"] or other["pending"]:
+                problems.append(f"{stream}, which nothing writes to, is {other} (the workers create its group; it stays empty)")
         dead = dead_letters(admin, prefix)
         dead_ids = set(dead)
         valid_dead = sorted(dead_ids - malformed_ids, key=id_key)
@@ -1102,11 +1135,11 @@ def main():
         for offset in range(0, len(aof), 1000):
             pipe = admin.pipeline(transaction=False)
             for entry_id, fields in aof[offset:offset + 1000]:
-                pipe.xadd(f"{in_order_prefix}:intake", fields, id=entry_id)
+                pipe.xadd(in_order_intake, fields, id=entry_id)
             pipe.execute()
         replayer = start_worker(in_order_prefix, "in-order")
         replay_limit = 20 + len(aof) / 500
-        replay_settled, replay_state = wait_until_settled(admin, f"{in_order_prefix}:intake", replay_limit)
+        replay_settled, replay_state = wait_until_settled(admin, in_order_intake, replay_limit)
         replayer.terminate()
         replayer.await_exit()
         sigterms.append(replayer)

@@ -39,7 +39,6 @@ state=$(cd "$state" && pwd)
 data="$state/redis"
 logs="$state/logs"
 workspace=${SWITCHBOARD_WORKSPACE:-demo}
-intake="${SWITCHBOARD_PREFIX:-sb}:intake"
 
 # Stopping must work whatever became of the output and the terminal: a pipe whose reader is
 # gone (`| tee` killed by the same Ctrl-C), a closed terminal. So the stop path ignores
@@ -172,6 +171,8 @@ for i in $(seq 1 "$count"); do
 done
 
 say "$count workers ready; logs in $logs/worker-{1..$count}.log"
+# The workspace's intake stream: sb:intake, or its shard with SWITCHBOARD_INTAKE_SHARDS > 1.
+intake=$("$switchboard" intake-key --workspace "$workspace" 2>/dev/null) || intake="${SWITCHBOARD_PREFIX:-sb}:intake"
 say "worker HTTP endpoints (/healthz /readyz /metrics): ${endpoints[*]}"
 if [ "${SWITCHBOARD_DEMO:-1}" = 0 ]; then
   say "try: $switchboard agent login 42 --workspace $workspace --session tab1 --wait"

@@ -29,7 +29,7 @@ enum StatusLatencyScenario {
             let due = start + UInt64(index) * 1_000_000
             let now = monotonicNanoseconds()
             if due > now { usleep(UInt32((due - now) / 1_000)) }
-            try connection.send(RedisCommand("XADD", "lat:intake", "*", "op", "agent.status", "workspace", "bench",
+            try connection.send(RedisCommand("XADD", fleet.intake(for: "bench"), "*", "op", "agent.status", "workspace", "bench",
                                              "agent", "a\(index % 100)", "status", index % 2 == 0 ? "busy" : "away",
                                              "message", "t\(monotonicNanoseconds())"))
         }

@@ -2,6 +2,7 @@
 import ChildProcess
 import Foundation
 import Redis
+import Switchboard
 
 /// Workers started from the `switchboard` binary next to this benchmark's binary.
 final class WorkerFleet {
@@ -14,6 +15,16 @@ final class WorkerFleet {
         self.prefix = prefix
     }
 
+    /// How many streams the workers' intake is split into: `SWITCHBOARD_INTAKE_SHARDS`, as for
+    /// `switchboard worker`, else 1.
+    static let intakeShards = ProcessInfo.processInfo.environment["SWITCHBOARD_INTAKE_SHARDS"].flatMap { Int($0) }
+        .map { min(max($0, 1), KeySchema.maximumIntakeShards) } ?? 1
+
+    /// The intake stream of a workspace's entries.
+    func intake(for workspace: String) -> String {
+        KeySchema(prefix: prefix).intake(forWorkspace: workspace, shards: Self.intakeShards)
+    }
+
     static var switchboardBinary: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("switchboard").path
     }
@@ -22,7 +33,8 @@ final class WorkerFleet {
         for index in 0..<count {
             workers.append(try ChildProcess(executable: Self.switchboardBinary,
                                             arguments: ["worker", "--redis", "unix://\(redis.socketPath)", "--prefix", prefix,
-                                                        "--name", "bench-\(index)", "--log-level", "warning", "--session-ttl", sessionTTL, "--http", "off"],
+                                                        "--name", "bench-\(index)", "--log-level", "warning", "--session-ttl", sessionTTL, "--http", "off",
+                                                        "--intake-shards", String(Self.intakeShards)],
                                             outputPath: redis.directory + "/worker-\(index).log"))
         }
     }
@@ -36,24 +48,24 @@ final class WorkerFleet {
     /// The workers' process ids, for RSS readings.
     var pids: [pid_t] { workers.map(\.pid) }
 
-    /// Appends intake entries in pipelines of 1,000.
+    /// Appends intake entries (`[name, value, …]`, with a `workspace`) in pipelines of 1,000.
     func submit(_ entries: [[String]], on connection: RedisConnection) throws {
         for start in stride(from: 0, to: entries.count, by: 1_000) {
             let commands = entries[start..<min(start + 1_000, entries.count)].map { fields in
-                RedisCommand("XADD", arguments: ["\(prefix):intake", "*"] + fields)
+                let workspace = fields.firstIndex(of: "workspace").map { fields[$0 + 1] } ?? ""
+                return RedisCommand("XADD", arguments: [intake(for: workspace), "*"] + fields)
             }
             for reply in try connection.pipeline(commands) { _ = try reply.orThrow() }
         }
     }
 
-    /// Waits until every intake entry is applied (acknowledged and trimmed).
+    /// Waits until every intake entry is applied (acknowledged and trimmed), in every shard.
     func settle(on connection: RedisConnection) throws {
+        let streams = KeySchema(prefix: prefix).intakeStreamsRead(shards: Self.intakeShards)
         while true {
-            let replies = try connection.pipeline([RedisCommand("XLEN", "\(prefix):intake"),
-                                                   RedisCommand("XPENDING", "\(prefix):intake", "switchboard")])
-            let length = replies[0].int ?? 1
-            let pending = replies[1].array?.first?.int ?? 0
-            if length == 0 && pending == 0 { return }
+            let replies = try connection.pipeline(streams.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] })
+            let busy = stride(from: 0, to: replies.count, by: 2).contains { (replies[$0].int ?? 1) != 0 || (replies[$0 + 1].array?.first?.int ?? 0) != 0 }
+            if !busy { return }
             usleep(2_000)
         }
     }

@@ -13,6 +13,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
 
     Starts a private redis-server, runs each scenario next to the matching redis-benchmark
     baseline in the same run, and prints a Markdown table (and JSON with --json).
+    SWITCHBOARD_INTAKE_SHARDS=N runs the workers over N intake shards (default 1).
     """)
     exit(0)
 }

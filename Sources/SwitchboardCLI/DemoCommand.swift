@@ -55,7 +55,7 @@ enum DemoCommand {
         let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-demo")
         connection.interruptWait = { stop.isRequested }
         let run = DemoRun(mode: mode, workspace: workspace, keys: keys, connection: connection,
-                          load: DemoLoad(workspace: workspace, client: IntakeClient(connection: connection, keys: keys), agentCount: agentCount, seed: seed),
+                          load: DemoLoad(workspace: workspace, client: try IntakeClient(connection: connection, keys: keys), agentCount: agentCount, seed: seed),
                           rate: rate, notes: arguments.values("note"), stop: stop)
         note("demo: workspace \(workspace), \(agentCount) agents, \(arguments.value("rate") ?? "2") actions/s, seed \(seed), Redis \(connection.configuration.description)")
         try run.seed()
@@ -122,13 +122,13 @@ final class DemoRun {
         let actions = try load.seed()
         for action in actions { record(action) }
         guard let entry = actions.last?.entry else { return }
-        let client = IntakeClient(connection: connection, keys: keys)
+        let client = load.client
         let deadline = ContinuousClock.now + .seconds(10)
         while !stop.isRequested, ContinuousClock.now < deadline {
-            if try client.outcome(of: entry, timeout: .milliseconds(500)) != nil { return }
+            if try client.outcome(of: entry, workspace: workspace, timeout: .milliseconds(500)) != nil { return }
         }
         if !stop.isRequested {
-            DemoCommand.note("demo: no worker applied the seed entries within 10 s; they wait in \(keys.intake) until one runs (switchboard worker --prefix \(keys.prefix))")
+            DemoCommand.note("demo: no worker applied the seed entries within 10 s; they wait in \(client.stream(for: workspace)) until one runs (switchboard worker --prefix \(keys.prefix))")
         }
     }
 

@@ -36,13 +36,13 @@ enum IntakeSubmission {
         case .failure(let rejection): throw ValidationError(rejection.message)
         }
         let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-cli")
-        let client = IntakeClient(connection: connection, keys: CommonOptions.keys(arguments))
+        let client = try IntakeClient(connection: connection, keys: CommonOptions.keys(arguments))
         let id = try client.submit(entry)
         guard waiting else {
             print(id)
             return 0
         }
-        guard let outcome = try client.outcome(of: id, timeout: try arguments.duration("timeout") ?? .seconds(5)) else {
+        guard let outcome = try client.outcome(of: id, workspace: workspace, timeout: try arguments.duration("timeout") ?? .seconds(5)) else {
             printError("entry \(id) was written but no worker applied it within the timeout: is a worker running (switchboard worker)?")
             return 1
         }

@@ -49,12 +49,16 @@ struct OperationsReader {
 
     func workers() throws -> [WorkerSnapshot] {
         let known = try connection.send(RedisCommand("ZRANGE", keys.workers, 0, -1)).array?.compactMap(\.string) ?? []
-        let consumersReply = try connection.sendReturningErrors(RedisCommand("XINFO", "CONSUMERS", keys.intake, keys.consumerGroup))
+        // A consumer per intake stream: its pending entries are added up, its idle time is
+        // that of the stream it read last. A stream without the group yet (no worker) has none.
+        let consumerReplies = try connection.pipeline(try intakeStreams().map { RedisCommand("XINFO", "CONSUMERS", $0, keys.consumerGroup) })
         var consumers: [String: (pending: Int, idle: Int)] = [:]
-        for consumer in consumersReply.array ?? [] {
+        for consumer in consumerReplies.flatMap({ $0.array ?? [] }) {
             let fields = Self.pairs(consumer)
             guard let name = fields["name"]?.string else { continue }
-            consumers[name] = (fields["pending"]?.int ?? 0, fields["idle"]?.int ?? 0)
+            let pending = fields["pending"]?.int ?? 0, idle = fields["idle"]?.int ?? 0
+            let earlier = consumers[name]
+            consumers[name] = ((earlier?.pending ?? 0) + pending, min(earlier?.idle ?? idle, idle))
         }
         let names = Array(Set(known).union(consumers.keys)).sorted()
         let hashes = try connection.pipeline(names.map { RedisCommand("HGETALL", keys.worker($0)) })
@@ -87,8 +91,8 @@ struct OperationsReader {
     /// separately, the worker and reply keys.
     func keys(of workspace: Identifier, limit: Int) throws -> [KeyDescription] {
         let own = try scan(matching: Self.escapeGlob(keys.workspace(workspace).base) + "*", limit: limit)
-        let fixed = [keys.intake, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.safetySweepLease,
-                     keys.widgetSchedule, keys.workers]
+        let fixed = try intakeStreams() + [keys.config, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.safetySweepLease,
+                                           keys.widgetSchedule, keys.workers]
         // Under the prefix but not `sb:{…}`: not a key of any workspace. Stop once enough are
         // found: unread reply lists can be many.
         let outside = Set(try scan(matching: Self.escapeGlob(keys.prefix + ":") + "[^{]*", limit: limit + fixed.count))
@@ -98,6 +102,11 @@ struct OperationsReader {
         return zip(all, types).filter { $0.1 != "none" }.map { key, type in
             KeyDescription(key: key, type: type, read: "redis-cli " + Self.readCommand(type: type, key: key))
         }
+    }
+
+    /// The intake streams the workers read, for the shard count recorded in Redis.
+    private func intakeStreams() throws -> [String] {
+        keys.intakeStreamsRead(shards: try IntakeShardCount.recorded(keys: keys, on: connection))
     }
 
     /// The keys matching a SCAN pattern, stopping once `limit` are found.

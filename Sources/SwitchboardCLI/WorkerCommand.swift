@@ -13,7 +13,7 @@ enum WorkerCommand {
         abstract: "Run a worker: apply intake entries (presence and routing), broadcast them, expire sessions.",
         discussion: """
         Run as many workers as you like against one Redis; they share the work through the
-        consumer group 'switchboard' on the intake stream. Entries a worker leaves pending
+        consumer group 'switchboard' on the intake stream(s). Entries a worker leaves pending
         (it died or hangs) are claimed by the others after --claim-idle. SIGTERM or SIGINT
         stops a worker after the batch in hand (exit 0); a second signal stops it at once.
 
@@ -22,11 +22,19 @@ enum WorkerCommand {
         Without --http (or SWITCHBOARD_HTTP), a worker takes the first free port of
         127.0.0.1:9464-9473, so workers started alike on one host each get their own; it logs
         the address and shows it in its heartbeat (switchboard inspect workers).
+
+        Intake shards (--intake-shards N): with N > 1 the intake is sb:intake:0 … sb:intake:<N-1>
+        and a workspace's entries go to sb:intake:<crc32(workspace) mod N> (switchboard
+        intake-key prints it). The first worker records N in sb:config; a worker started with
+        another N logs why and exits 1 (docs/protocol.md says how to change N).
         """,
         options: RedisOptions.options + [
             CommonOptions.prefix,
             Option(name: "name", valueName: "NAME", help: "This worker's consumer name; unique per live worker. Default: host-pid.",
                    environment: "SWITCHBOARD_WORKER_NAME"),
+            Option(name: "intake-shards", valueName: "N",
+                   help: "How many streams the intake is split into (1-\(KeySchema.maximumIntakeShards)); the same for every worker and recorded in Redis.",
+                   environment: "SWITCHBOARD_INTAKE_SHARDS", defaultValue: "1"),
             Option(name: "session-ttl", valueName: "DURATION", help: "How long a session lives without a heartbeat.",
                    environment: "SWITCHBOARD_SESSION_TTL", defaultValue: "60s"),
             Option(name: "safety-sweep-interval", valueName: "DURATION",
@@ -57,6 +65,7 @@ enum WorkerCommand {
         guard let ttl = try arguments.duration("session-ttl"), ttl >= .seconds(1) else { throw ValidationError("--session-ttl must be at least 1s.") }
         configuration.sessionTTL = ttl
         configuration.batchSize = try arguments.integer("batch-size", in: 1...10_000) ?? 100
+        configuration.intakeShards = try arguments.integer("intake-shards", in: 1...KeySchema.maximumIntakeShards) ?? 1
         guard let safety = try arguments.duration("safety-sweep-interval"), safety >= .milliseconds(100) else {
             throw ValidationError("--safety-sweep-interval must be at least 100ms.")
         }
@@ -95,6 +104,6 @@ enum WorkerCommand {
         TerminationSignals.onSignal { worker.stop() }
         worker.run()
         endpoint?.stop()
-        return 0
+        return worker.refused == nil ? 0 : 1
     }
 }

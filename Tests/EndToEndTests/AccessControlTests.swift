@@ -186,7 +186,7 @@ struct AccessControlTests {
     @Test func workerRuleNamesEveryCommandTheCodeSends() throws {
         let allowed = try DocumentedACL.allowedCommands("worker")
         let root = DocumentedACL.repositoryRoot.appendingPathComponent("Sources")
-        let folders = ["Switchboard/Worker", "Switchboard/Presence", "Switchboard/Routing", "Switchboard/Widget"]
+        let folders = ["Switchboard/Worker", "Switchboard/Presence", "Switchboard/Routing", "Switchboard/Widget", "Switchboard/Keys"]
         var files = try folders.flatMap { folder in
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
                 .filter { $0.hasSuffix(".swift") }.map { root.appendingPathComponent(folder).appendingPathComponent($0) }
@@ -319,9 +319,15 @@ struct AccessControlTests {
         #expect(written.serverError == nil && written.string != nil, "\(written)")
         let waited = try client.sendReturningErrors(RedisCommand("BLPOP", "sb:reply:0-1", "0.05"))
         #expect(waited.serverError == nil, "\(waited)")
+        // The shard count the worker recorded, and a shard's stream (as with --intake-shards > 1).
+        let shards = try client.sendReturningErrors(RedisCommand("HGET", "sb:config", "intake_shards"))
+        #expect(shards.string == "1", "\(shards)")
+        let sharded = try client.sendReturningErrors(RedisCommand("XADD", "sb:intake:3", "*", "op", "agent.heartbeat", "workspace", "other"))
+        #expect(sharded.serverError == nil, "\(sharded)")
 
         for words in [["HGETALL", "sb:{acme}:agent:42"], ["HGET", "sb:{acme}:agent:42", "status"], ["XRANGE", "sb:intake", "-", "+"],
                       ["XLEN", "sb:intake"], ["XREADGROUP", "GROUP", "switchboard", "spy", "STREAMS", "sb:intake", ">"],
+                      ["XRANGE", "sb:intake:3", "-", "+"], ["HSET", "sb:config", "intake_shards", "2"],
                       ["XADD", "sb:dead", "*", "forged", "1"], ["XADD", "sb:{acme}:events", "*", "forged", "1"],
                       ["PUBLISH", "sb:{acme}:status", "{\"type\":\"status\"}"], ["DEL", "sb:intake"], ["SMEMBERS", "sb:{acme}:agents"],
                       ["KEYS", "*"], ["FLUSHALL"]] {

@@ -7,16 +7,18 @@ import TestSupport
 /// with -9 and replaced, one is stopped with SIGTERM and Redis restarts once. The script
 /// starts its own redis-server (it restarts it), not the shared test Redis, and stops by
 /// itself; its checks are described in its docstring (`python3 scripts/chaos.py --help`).
+/// Run with one intake stream (20 s) and with four shards (a shorter 12 s, to keep the suite's time).
 @Suite("Chaos")
 struct ChaosTests {
-    @Test(.timeLimit(.minutes(4)))
-    func workersSurviveKillsASigtermAndARedisRestart() throws {
+    @Test(.timeLimit(.minutes(4)), arguments: [(shards: 1, seconds: 20), (shards: 4, seconds: 12)])
+    func workersSurviveKillsASigtermAndARedisRestart(run: (shards: Int, seconds: Int)) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = root.appendingPathComponent("scripts/chaos.py").path
         let output = NSTemporaryDirectory() + "sb-chaos-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         defer { try? FileManager.default.removeItem(atPath: output) }
         let python = try ChildProcess(executable: try #require(ChildProcess.find("python3")),
-                                      arguments: [script, "--duration", "20", "--switchboard", BuiltProducts.switchboard],
+                                      arguments: [script, "--duration", String(run.seconds), "--intake-shards", String(run.shards),
+                                                  "--switchboard", BuiltProducts.switchboard],
                                       outputPath: output)
         let status = python.waitOrKill(after: .seconds(180))
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""

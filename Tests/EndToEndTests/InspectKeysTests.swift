@@ -58,7 +58,7 @@ struct InspectKeysTests {
         #expect(try eventually { try harness.connection.send(RedisCommand("EXISTS", "\(harness.prefix):safety-sweep")).int == 1 },
                 "a worker takes the safety sweep's lease")
         let first = try scanned(harness)
-        let kinds = ["intake", "dead", "sweep", "workspaces", "safety-sweep", "widget-schedule", "workers", "worker:w0", "reply:\(unread)"]
+        let kinds = ["intake", "config", "dead", "sweep", "workspaces", "safety-sweep", "widget-schedule", "workers", "worker:w0", "reply:\(unread)"]
             .map { "\(harness.prefix):\($0)" }
             + ["meta", "agents", "sessions", "events", "settings", "widget", "available", "teams", "queue", "queue:vip", "busy",
                "busy:sales", "agent:b", "agent:b:sessions", "agent:b:log", "agent:b:conversations", "conversation:given"].map(key)

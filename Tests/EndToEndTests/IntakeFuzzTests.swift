@@ -21,15 +21,17 @@ struct IntakeFuzzTests {
 
     // MARK: The fuzz test
 
-    @Test func thousandsOfMixedEntriesDeadLetterEveryMalformedOneAndApplyEveryValidOne() throws {
+    /// With one intake stream and with four shards (the two workspaces' entries on their own shards).
+    @Test(arguments: [1, 4])
+    func thousandsOfMixedEntriesDeadLetterEveryMalformedOneAndApplyEveryValidOne(shards: Int) throws {
         let started = ContinuousClock.now
-        let harness = try PresenceHarness(workers: 2)
+        let harness = try PresenceHarness(workers: 2, shards: shards)
         var plan = FuzzPlan(seed: Self.seed, workspaces: [harness.workspace, harness.workspace + ".b"],
                             ghostPrefix: "ghost-" + harness.workspace)
         plan.generate(count: Self.entryCount, malformedShare: Self.malformedShare)
         let entries = plan.entries
 
-        let ids = try write(entries, to: "\(harness.prefix):intake", on: harness.connection)
+        let ids = try write(entries, for: harness)
         let written = ContinuousClock.now
         try waitUntilDrained(harness, deadline: .seconds(60))
         let drained = ContinuousClock.now
@@ -100,7 +102,8 @@ struct IntakeFuzzTests {
         // 2. Malformed entries with `reply 1` got the same sentence as their outcome.
         var replyProblems: [String] = []
         for index in malformedIndices where entries[index].asksForReply {
-            let list = try harness.connection.send(RedisCommand("LRANGE", "\(harness.prefix):reply:\(ids[index])", "0", "-1")).array ?? []
+            let key = IntakeShardRule.replyKey(stream: stream(of: entries[index].fields, harness), id: ids[index])
+            let list = try harness.connection.send(RedisCommand("LRANGE", key, "0", "-1")).array ?? []
             let objects = list.compactMap { $0.string }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             guard objects.count == 1, let reply = objects.first else {
                 replyProblems.append("#\(index): \(list.count) replies")
@@ -222,8 +225,9 @@ struct IntakeFuzzTests {
     /// valid entries for one agent and its conversations, with malformed entries between
     /// them: some for a workspace that does not exist, some for the same agent and the same
     /// conversation ids. Every valid entry is applied, in the order written.
-    @Test func malformedEntriesInTheSameBatchNeitherBlockNorReorderValidOnes() throws {
-        let harness = try PresenceHarness(workers: 0)
+    @Test(arguments: [1, 4])
+    func malformedEntriesInTheSameBatchNeitherBlockNorReorderValidOnes(shards: Int) throws {
+        let harness = try PresenceHarness(workers: 0, shards: shards)
         let ghost = "ghost-" + harness.workspace
         let workspace = harness.workspace
         typealias Planned = (fields: [Field], valid: Bool)
@@ -261,12 +265,13 @@ struct IntakeFuzzTests {
         }
         #expect(planned.count <= 100, "one batch of the worker's default size")
         let fuzzEntries = planned.map { FuzzPlan.Entry(fields: $0.fields, expectation: $0.valid ? .applied(.none) : .deadLetter(kind: "", mentions: [], refusedInRedis: false)) }
-        let ids = try write(fuzzEntries, to: "\(harness.prefix):intake", on: harness.connection)
+        let ids = try write(fuzzEntries, for: harness)
         try harness.startWorker(named: "w0", arguments: ["--batch-size", "100"])
         try harness.startWorker(named: "w1", arguments: ["--batch-size", "100"])
 
         for (index, entry) in planned.enumerated() where entry.fields.contains(where: { $0.name == Array("reply".utf8) }) {
-            let popped = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(ids[index])", "15"), timeout: .seconds(17))
+            let key = IntakeShardRule.replyKey(stream: stream(of: entry.fields, harness), id: ids[index])
+            let popped = try harness.connection.send(RedisCommand("BLPOP", key, "15"), timeout: .seconds(17))
             let object = popped.array?.last?.string.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             #expect(object?["outcome"] as? String == (entry.valid ? "applied" : "rejected"), "entry #\(index) \(describe(entry.fields)): \(object ?? [:])")
         }
@@ -344,13 +349,20 @@ struct IntakeFuzzTests {
 
     // MARK: Redis helpers
 
-    /// XADDs every entry, 250 per pipeline, and returns the ids Redis assigned, in order.
-    func write(_ entries: [FuzzPlan.Entry], to stream: String, on connection: RedisConnection) throws -> [String] {
+    /// XADDs every entry to the intake stream of its `workspace` (the harness's own stream
+    /// when that field is missing or not text: such an entry is refused whatever its stream),
+    /// 250 per pipeline, and returns the ids, in order. The ids are given, one millisecond
+    /// and increasing sequence numbers, so they are unique over all shards (ids Redis
+    /// assigns are unique per stream only) and the dead letters' `entry` names one entry.
+    func write(_ entries: [FuzzPlan.Entry], for harness: PresenceHarness) throws -> [String] {
+        let connection = harness.connection
+        let time = try connection.send(RedisCommand("TIME")).array?.compactMap { $0.string.flatMap { Int64($0) } } ?? []
+        let milliseconds = (time.first ?? 0) * 1000 + (time.last ?? 0) / 1000
         var ids: [String] = []
         ids.reserveCapacity(entries.count)
         for start in stride(from: 0, to: entries.count, by: 250) {
-            let commands = entries[start..<min(start + 250, entries.count)].map { entry -> RedisCommand in
-                var command = RedisCommand("XADD", stream, "*")
+            let commands = entries[start..<min(start + 250, entries.count)].enumerated().map { offset, entry -> RedisCommand in
+                var command = RedisCommand("XADD", stream(of: entry.fields, harness), "\(milliseconds)-\(start + offset + 1)")
                 for field in entry.fields { command.append(field.name); command.append(field.value) }
                 return command
             }
@@ -362,13 +374,20 @@ struct IntakeFuzzTests {
         return ids
     }
 
-    /// Polls, until `deadline`, for an empty intake stream with nothing pending or unread.
+    /// The intake stream an entry is written to: its `workspace`'s (the harness's own when
+    /// that field is missing or not text).
+    func stream(of fields: [Field], _ harness: PresenceHarness) -> String {
+        harness.intake(for: fields.first { $0.name == Array("workspace".utf8) }.flatMap { String(validating: $0.value, as: UTF8.self) })
+    }
+
+    /// Polls, until `deadline`, for empty intake streams with nothing pending or unread.
     func waitUntilDrained(_ harness: PresenceHarness, deadline: Duration) throws {
         let end = ContinuousClock.now + deadline
         var last = ""
-        while ContinuousClock.now < end {
-            let length = try harness.connection.send(RedisCommand("XLEN", "\(harness.prefix):intake")).int ?? -1
-            let groups = try harness.connection.send(RedisCommand("XINFO", "GROUPS", "\(harness.prefix):intake")).array ?? []
+        var streams = harness.intakeStreams[...]
+        while ContinuousClock.now < end, let stream = streams.first {
+            let length = try harness.connection.send(RedisCommand("XLEN", stream)).int ?? -1
+            let groups = try harness.connection.sendReturningErrors(RedisCommand("XINFO", "GROUPS", stream)).array ?? []
             let group = groups.compactMap { reply -> [String: RedisValue]? in
                 guard let flat = reply.array else { return nil }
                 var pairs: [String: RedisValue] = [:]
@@ -377,11 +396,15 @@ struct IntakeFuzzTests {
             }.first
             let pending = group?["pending"]?.int ?? -1
             let lag = group?["lag"].map { $0.isNull ? 0 : ($0.int ?? -1) } ?? 0
-            if length == 0, pending == 0, lag == 0 { return }
-            last = "XLEN \(length), pending \(pending), lag \(lag)"
+            if length == 0, pending == 0, lag == 0 {
+                streams = streams.dropFirst()  // drained for good: nothing writes to it any more
+                continue
+            }
+            last = "\(stream): XLEN \(length), pending \(pending), lag \(lag)"
             usleep(20_000)
         }
-        throw TestSupportError("the intake stream did not drain within \(deadline): \(last); logs:\n"
+        if streams.isEmpty { return }
+        throw TestSupportError("the intake streams did not drain within \(deadline): \(last); logs:\n"
                                + harness.workers.map { "\($0.name): " + $0.log.suffix(3_000) }.joined(separator: "\n---\n"))
     }
 
@@ -448,10 +471,13 @@ struct KeyShapes {
     func problem(with key: String) -> String? {
         guard key.hasPrefix(prefix + ":") else { return "outside the prefix" }
         let rest = key.dropFirst(prefix.count + 1)
-        if ["intake", "dead", "sweep", "workspaces", "safety-sweep", "workers", "widget-schedule"].contains(String(rest)) { return nil }
+        if ["intake", "config", "dead", "sweep", "workspaces", "safety-sweep", "workers", "widget-schedule"].contains(String(rest)) { return nil }
+        if rest.hasPrefix("intake:"), Int(rest.dropFirst("intake:".count)) != nil { return nil }  // an intake shard
         if rest.hasPrefix("worker:") { return nil }  // a live worker's heartbeat
         if rest.hasPrefix("reply:") {
-            return replyEntries.contains(String(rest.dropFirst("reply:".count))) ? nil : "a reply list for an entry that asked none"
+            // `reply:<id>`, or `reply:<shard>:<id>` for an entry of an intake shard.
+            let entry = rest.dropFirst("reply:".count).split(separator: ":").last.map(String.init) ?? ""
+            return replyEntries.contains(entry) ? nil : "a reply list for an entry that asked none"
         }
         guard rest.first == "{", let close = rest.firstIndex(of: "}") else { return "not a documented global key" }
         let workspace = String(rest[rest.index(after: rest.startIndex)..<close])

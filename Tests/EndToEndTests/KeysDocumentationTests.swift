@@ -73,5 +73,6 @@ struct KeysDocumentationTests {
         try check(harness.key("widget"), against: try Self.fieldTable(of: "sb:{acme}:widget"))
         try check(harness.key("meta"), against: try Self.contentsCell(of: "sb:{acme}:meta"))
         try check("\(harness.prefix):worker:w0", against: try Self.contentsCell(of: "sb:worker:<name>"))
+        try check("\(harness.prefix):config", against: try Self.contentsCell(of: "sb:config"))
     }
 }

@@ -214,7 +214,7 @@ struct PresenceBacklogTests {
     private func backlog(_ harness: PresenceHarness, _ entries: [(offset: Int64, fields: [(String, String)])], start: Int64) throws -> String {
         var last = ""
         for (offset, fields) in entries {
-            var command = RedisCommand("XADD", "\(harness.prefix):intake", "\(start + offset)-0", "workspace", harness.workspace)
+            var command = RedisCommand("XADD", harness.intake(), "\(start + offset)-0", "workspace", harness.workspace)
             for (name, value) in fields { command.append(name); command.append(value) }
             if offset == entries.last?.offset { command.append("reply"); command.append("1") }
             last = try harness.connection.send(command).string ?? ""
@@ -223,7 +223,7 @@ struct PresenceBacklogTests {
     }
 
     private func awaitReply(_ harness: PresenceHarness, _ id: String) throws -> String? {
-        try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "20"), timeout: .seconds(22)).array?.last?.string
+        try harness.connection.send(RedisCommand("BLPOP", harness.replyKey(id), "20"), timeout: .seconds(22)).array?.last?.string
     }
 
     @Test func aBacklogOfHeartbeatsKeepsTheAgentAsTheyLeftIt() throws {
@@ -242,8 +242,10 @@ struct PresenceBacklogTests {
         #expect(try harness.events().allSatisfy { $0["reason"] != "expired" })
     }
 
-    @Test func aBacklogDrainedByTwoWorkersAtOnceIsAppliedInOrder() throws {
-        let harness = try PresenceHarness(workers: 0)
+    /// With one intake stream and with four shards.
+    @Test(arguments: [1, 4])
+    func aBacklogDrainedByTwoWorkersAtOnceIsAppliedInOrder(shards: Int) throws {
+        let harness = try PresenceHarness(workers: 0, shards: shards)
         let start = Int64(Date().timeIntervalSince1970 * 1000) - 800_000
         var entries: [(offset: Int64, fields: [(String, String)])] = []
         for index in 0..<150 {

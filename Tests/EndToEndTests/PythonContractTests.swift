@@ -5,8 +5,11 @@ import TestSupport
 
 @Suite("Contract from a non-Swift client")
 struct PythonContractTests {
-    @Test func redisPyDrivesPresenceAndReadsTheBroadcast() throws {
-        let harness = try PresenceHarness()
+    /// With one intake stream and with four shards: the script reads the recorded count, as documented.
+    @Test(arguments: [1, 4])
+    func redisPyDrivesPresenceAndReadsTheBroadcast(shards: Int) throws {
+        let harness = try PresenceHarness(shards: shards)
+        try harness.awaitRecordedShardCount()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/presence_contract.py").path
         var environment = ProcessInfo.processInfo.environment
         environment["REDIS_URL"] = harness.redisURL

@@ -9,8 +9,10 @@ import TestSupport
 /// and no conversation was assigned twice or lost.
 @Suite("Routing under four workers")
 struct RoutingPropertyTests {
-    @Test func noDoubleAssignmentNoOverCapacityNoIneligibleAgentNothingLost() throws {
-        let harness = try PresenceHarness(workers: 4, workerArguments: ["--batch-size", "50"])
+    /// With one intake stream, and with four shards (every worker reads them all at once).
+    @Test(arguments: [1, 4])
+    func noDoubleAssignmentNoOverCapacityNoIneligibleAgentNothingLost(shards: Int) throws {
+        let harness = try PresenceHarness(workers: 4, workerArguments: ["--batch-size", "50"], shards: shards)
         var rng = SystemRandomNumberGenerator()
         let agents = (0..<200).map { "ag\($0)" }
         var capacity: [String: Int] = [:]
@@ -32,20 +34,14 @@ struct RoutingPropertyTests {
         }
         for chunk in stride(from: 0, to: entries.count, by: 500) {
             let commands = entries[chunk..<min(chunk + 500, entries.count)].map { fields -> RedisCommand in
-                var command = RedisCommand("XADD", "\(harness.prefix):intake", "*", "workspace", harness.workspace)
+                var command = RedisCommand("XADD", harness.intake(), "*", "workspace", harness.workspace)
                 for (name, value) in fields { command.append(name); command.append(value) }
                 return command
             }
             for reply in try harness.connection.pipeline(commands) { _ = try reply.orThrow() }
         }
         // Settled: every entry acknowledged and trimmed.
-        var settled = false
-        for _ in 0..<3_000 where !settled {
-            let length = try harness.connection.send(RedisCommand("XLEN", "\(harness.prefix):intake")).int ?? 1
-            let pending = try harness.connection.send(RedisCommand("XPENDING", "\(harness.prefix):intake", "switchboard")).array?.first?.int ?? 1
-            settled = length == 0 && pending == 0
-            if !settled { usleep(20_000) }
-        }
+        let settled = try harness.awaitDrained()
         #expect(settled, "the workers applied every entry")
         #expect(try harness.deadLetters().isEmpty)
 

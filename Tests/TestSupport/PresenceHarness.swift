@@ -11,23 +11,71 @@ public final class PresenceHarness: @unchecked Sendable {
     public let workspace: String
     public let redisURL: String
     public let connection: RedisConnection
+    /// How many streams the intake is split into; every worker started here uses it.
+    public let shards: Int
     public private(set) var workers: [WorkerProcess] = []
 
-    /// Starts `workers` workers with a fresh prefix and workspace.
-    public init(workers count: Int = 2, workerArguments: [String] = []) throws {
+    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams.
+    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1) throws {
         let tag = UUID().uuidString.prefix(8).lowercased()
         prefix = "t\(tag)"
         workspace = "ws-\(tag)"
+        self.shards = shards
         redisURL = try TestRedis.url
         connection = RedisConnection(configuration: try TestRedis.configuration(name: "sb-test-harness"))
         for index in 0..<count { try startWorker(named: "w\(index)", arguments: workerArguments) }
+    }
+
+    /// The intake stream of `workspace` (this harness's by default), by the documented rule
+    /// (docs/protocol.md §1), computed here as any producer would.
+    public func intake(for workspace: String? = nil) -> String {
+        IntakeShardRule.key(prefix: prefix, workspace: workspace ?? self.workspace, shards: shards)
+    }
+
+    /// The reply list of entry `id` of `workspace` (this harness's by default).
+    public func replyKey(_ id: String, workspace: String? = nil) -> String {
+        IntakeShardRule.replyKey(stream: intake(for: workspace), id: id)
+    }
+
+    /// Every intake stream the workers read.
+    public var intakeStreams: [String] { IntakeShardRule.streamsRead(prefix: prefix, shards: shards) }
+
+    /// Waits (up to `timeout` seconds) until a worker has recorded the shard count in
+    /// `<prefix>:config`, which producers that read it need.
+    public func awaitRecordedShardCount(timeout: Double = 15) throws {
+        let end = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        while ContinuousClock.now < end {
+            if try connection.send(RedisCommand("HGET", "\(prefix):config", "intake_shards")).string == String(shards) { return }
+            usleep(10_000)
+        }
+        throw TestSupportError("no worker recorded \(shards) intake shards within \(timeout)s; worker logs:\n" + workers.map(\.log).joined(separator: "\n---\n"))
+    }
+
+    /// Waits (up to `timeout` seconds) until every intake stream is empty with nothing pending;
+    /// returns whether that happened. (A reply is pushed just before its entry is acknowledged.)
+    public func awaitDrained(timeout: Double = 60) throws -> Bool {
+        let end = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        while ContinuousClock.now < end {
+            if try intakeDrained() { return true }
+            usleep(20_000)
+        }
+        return try intakeDrained()
+    }
+
+    /// Whether every intake stream is empty with nothing pending: all applied and acknowledged.
+    public func intakeDrained() throws -> Bool {
+        let replies = try connection.pipeline(intakeStreams.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] })
+        return replies.allSatisfy { reply in
+            if reply.serverError != nil { return false }
+            return (reply.int ?? reply.array?.first?.int ?? 0) == 0
+        }
     }
 
     deinit { for worker in workers where worker.isRunning { worker.stop() } }
 
     @discardableResult
     public func startWorker(named name: String, arguments: [String] = []) throws -> WorkerProcess {
-        let worker = try WorkerProcess(redisURL: redisURL, prefix: prefix, name: name, extraArguments: arguments)
+        let worker = try WorkerProcess(redisURL: redisURL, prefix: prefix, name: name, extraArguments: ["--intake-shards", String(shards)] + arguments)
         workers.append(worker)
         return worker
     }
@@ -38,9 +86,9 @@ public final class PresenceHarness: @unchecked Sendable {
     /// Writes an intake entry (adding `workspace` unless given) and returns its id.
     @discardableResult
     public func submit(_ fields: [(String, String)], reply: Bool = false) throws -> String {
-        var command = RedisCommand("XADD", "\(prefix):intake", "*")
         var all = fields
         if !all.contains(where: { $0.0 == "workspace" }) { all.insert(("workspace", workspace), at: 0) }
+        var command = RedisCommand("XADD", intake(for: all.first { $0.0 == "workspace" }?.1), "*")
         if reply { all.append(("reply", "1")) }
         for (name, value) in all { command.append(name); command.append(value) }
         return try connection.send(command).string!
@@ -50,7 +98,7 @@ public final class PresenceHarness: @unchecked Sendable {
     @discardableResult
     public func apply(_ fields: [(String, String)], timeout: Double = 15) throws -> [String: Any] {
         let id = try submit(fields, reply: true)
-        let reply = try connection.send(RedisCommand("BLPOP", "\(prefix):reply:\(id)", String(timeout)), timeout: .seconds(Int64(timeout) + 2))
+        let reply = try connection.send(RedisCommand("BLPOP", replyKey(id, workspace: fields.first { $0.0 == "workspace" }?.1), String(timeout)), timeout: .seconds(Int64(timeout) + 2))
         guard let text = reply.array?.last?.string,
               let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw TestSupportError("no worker applied entry \(id) \(fields) within \(timeout)s; worker logs:\n" + workers.map(\.log).joined(separator: "\n---\n"))

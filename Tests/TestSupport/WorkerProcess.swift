@@ -36,6 +36,9 @@ public final class WorkerProcess: Sendable {
 
     public var isRunning: Bool { child.isRunning }
 
+    /// Waits until the worker exits by itself; its exit code, or nil if it still runs after `limit`.
+    public func waitForExit(within limit: Duration) -> Int32? { child.wait(atMost: limit) }
+
     /// The worker's process id.
     public var pid: pid_t { child.pid }
 

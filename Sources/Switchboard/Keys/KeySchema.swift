@@ -9,8 +9,32 @@ public struct KeySchema: Sendable, Hashable {
     /// Creates the schema for a prefix.
     public init(prefix: String = "sb") { self.prefix = prefix }
 
-    /// The intake stream every producer writes to.
+    /// The intake stream every producer writes to, when the intake is one stream (one shard).
     public var intake: String { "\(prefix):intake" }
+    /// The most intake shards a deployment may use.
+    public static let maximumIntakeShards = 1024
+    /// Which of `count` intake shards a workspace's entries belong on: the IEEE CRC-32 of its
+    /// id's UTF-8 bytes (as zlib computes it) modulo `count`.
+    public static func intakeShard(of workspace: String, count: Int) -> Int {
+        precondition((1...maximumIntakeShards).contains(count), "intake shard count \(count) is outside 1…\(maximumIntakeShards)")
+        return Int(CRC32.checksum(workspace) % UInt32(count))
+    }
+    /// The intake stream of one shard out of `count`: `sb:intake` when there is one shard
+    /// (unchanged for existing producers), else `sb:intake:<shard>`.
+    public func intake(shard: Int, of count: Int) -> String { count == 1 ? intake : "\(intake):\(shard)" }
+    /// Every intake stream of a deployment with `count` shards, shard 0 first.
+    public func intakeShards(_ count: Int) -> [String] { (0..<count).map { intake(shard: $0, of: count) } }
+    /// The intake stream a workspace's entries go to, with `count` shards.
+    public func intake(forWorkspace workspace: String, shards count: Int) -> String {
+        intake(shard: Self.intakeShard(of: workspace, count: count), of: count)
+    }
+    /// The streams workers read with `count` shards: the shards and, when there are several,
+    /// also `sb:intake`, so an entry a producer still writes there is dead-lettered (it belongs
+    /// on a shard) instead of waiting unread for ever.
+    public func intakeStreamsRead(shards count: Int) -> [String] { count == 1 ? [intake] : intakeShards(count) + [intake] }
+    /// Hash: the deployment's settings every worker and producer must agree on
+    /// (`intake_shards`), recorded by the first worker.
+    public var config: String { "\(prefix):config" }
     /// The consumer group of the workers on the intake stream.
     public var consumerGroup: String { "switchboard" }
     /// The stream of rejected intake entries.
@@ -29,8 +53,15 @@ public struct KeySchema: Sendable, Hashable {
     public func worker(_ name: String) -> String { "\(prefix):worker:\(name)" }
     /// Sorted set: worker name → its last heartbeat (ms); workers gone a day are dropped.
     public var workers: String { "\(prefix):workers" }
-    /// The list an intake entry's outcome is pushed to when the entry asked for a reply.
+    /// The list an intake entry of `sb:intake` pushes its outcome to when it asked for a reply.
     public func reply(entryID: String) -> String { "\(prefix):reply:\(entryID)" }
+    /// The reply list of an entry of intake stream `stream`: `sb:reply:<entry id>` for
+    /// `sb:intake`, `sb:reply:<n>:<entry id>` for shard `sb:intake:<n>`, since entry ids are
+    /// unique within one stream only.
+    public func reply(entryID: String, stream: String) -> String {
+        guard stream.hasPrefix(intake + ":") else { return reply(entryID: entryID) }
+        return "\(prefix):reply:\(stream.dropFirst(intake.count + 1)):\(entryID)"
+    }
 
     /// The keys of one workspace.
     public func workspace(_ id: Identifier) -> WorkspaceKeys { WorkspaceKeys(prefix: prefix, workspace: id) }

@@ -1,5 +1,7 @@
-// Reads the intake stream through the consumer group, applies each entry with its script,
-// dead-letters what cannot be applied, then acknowledges and deletes what is done.
+// Reads the intake streams (one per shard) through the consumer group, applies each entry
+// with its script, dead-letters what cannot be applied, then acknowledges and deletes what
+// is done. Every shard is read in one blocking XREADGROUP; pending entries are found,
+// claimed and acknowledged shard by shard, since each stream has its own group.
 //
 // Delivery contract: at least once. An entry is acknowledged only after its outcome is
 // known (applied, stale, or dead-lettered); a worker that dies before that leaves it
@@ -12,7 +14,7 @@ import Foundation
 import Logging
 import Redis
 
-/// One worker's reader of the intake stream.
+/// One worker's reader of the intake streams.
 final class IntakeConsumer {
     private let configuration: WorkerConfiguration
     private let applier: IntakeApplier
@@ -38,12 +40,26 @@ final class IntakeConsumer {
     }
 
     private var keys: KeySchema { configuration.keys }
+    /// The intake streams read: the shards (and `sb:intake` when there are several).
+    private var streams: [String] { configuration.intakeStreams }
 
-    /// Creates the consumer group if it is missing. It reads from the start of the stream,
-    /// so entries written before any worker ran are applied too.
-    func ensureGroup(on connection: RedisConnection) throws {
-        let reply = try connection.sendReturningErrors(RedisCommand("XGROUP", "CREATE", keys.intake, keys.consumerGroup, "0", "MKSTREAM"))
-        if let error = reply.serverError, error.code != "BUSYGROUP" { throw error }
+    /// Records the shard count (or checks it against the recorded one, throwing
+    /// ``IntakeShardMismatch``), then creates the consumer group on every intake stream where
+    /// it is missing. A group reads from the start of its stream, so entries written before any
+    /// worker ran are applied too. Run at each (re)connection and when a group has vanished
+    /// (Redis lost its data, and with it the recorded count).
+    func ensureGroups(on connection: RedisConnection) throws {
+        try IntakeShardCount.record(configuration.intakeShards, keys: keys, on: connection)
+        let replies = try connection.pipeline(streams.map { RedisCommand("XGROUP", "CREATE", $0, keys.consumerGroup, "0", "MKSTREAM") })
+        for reply in replies {
+            if let error = reply.serverError, error.code != "BUSYGROUP" { throw error }
+        }
+    }
+
+    /// Entries read by some worker of the group and not yet acknowledged, over every stream.
+    func pendingCount(on connection: RedisConnection) throws -> Int {
+        let summaries = try connection.pipeline(streams.map { RedisCommand("XPENDING", $0, keys.consumerGroup) })
+        return try summaries.reduce(0) { total, reply in try total + (reply.orThrow().array?.first?.int ?? 0) }
     }
 
     /// Reads one batch (waiting up to `readBlock`), handles it, and returns how many entries it held.
@@ -57,13 +73,15 @@ final class IntakeConsumer {
             return taken
         }
         let blockMilliseconds = configuration.readBlock.wholeMilliseconds
-        let read = RedisCommand("XREADGROUP", "GROUP", keys.consumerGroup, configuration.name, "COUNT", configuration.batchSize,
-                                "BLOCK", blockMilliseconds, "STREAMS", keys.intake, ">")
+        // One blocking read over every shard: COUNT applies to each stream.
+        let read = RedisCommand("XREADGROUP", arguments: ["GROUP", keys.consumerGroup, configuration.name, "COUNT", String(configuration.batchSize),
+                                                          "BLOCK", String(blockMilliseconds), "STREAMS"]
+                                + streams + Array(repeating: ">", count: streams.count))
         let reply = try connection.sendReturningErrors(read, timeout: configuration.readBlock + configuration.redis.commandTimeout)
         if let error = reply.serverError {
             guard error.code == "NOGROUP" else { throw error }
-            logger.warning("intake consumer group missing; creating it", metadata: ["stream": keys.intake])
-            try ensureGroup(on: connection)
+            logger.warning("intake consumer group missing; creating it", metadata: ["streams": streams.joined(separator: ",")])
+            try ensureGroups(on: connection)
             return 0
         }
         let records = IntakeRecord.records(from: reply)
@@ -75,38 +93,45 @@ final class IntakeConsumer {
     /// died or hangs) and handles them. `XCLAIM` with that minimum idle time gives each
     /// entry to one claimant only. Returns how many it found.
     func reclaim(on connection: RedisConnection) throws -> Int {
-        try claimAndHandle(minimumIdle: configuration.claimIdle.wholeMilliseconds, owner: nil, on: connection)
+        try streams.reduce(0) { found, stream in
+            try found + claimAndHandle(stream, minimumIdle: configuration.claimIdle.wholeMilliseconds, owner: nil, on: connection)
+        }
     }
 
-    /// Takes back this consumer's own pending entries and handles them; `counting` claims
-    /// them anew (a delivery more), otherwise they are only read again.
+    /// Takes back this consumer's own pending entries, shard by shard, and handles them;
+    /// `counting` claims them anew (a delivery more), otherwise they are only read again.
     private func takeBack(on connection: RedisConnection, counting: Bool) throws -> Int {
-        if counting { return try claimAndHandle(minimumIdle: 0, owner: configuration.name, on: connection) }
-        let pending = try pendingEntries(minimumIdle: 0, owner: configuration.name, on: connection)
+        try streams.reduce(0) { taken, stream in try taken + takeBack(stream, on: connection, counting: counting) }
+    }
+
+    private func takeBack(_ stream: String, on connection: RedisConnection, counting: Bool) throws -> Int {
+        if counting { return try claimAndHandle(stream, minimumIdle: 0, owner: configuration.name, on: connection) }
+        let pending = try pendingEntries(stream, minimumIdle: 0, owner: configuration.name, on: connection)
         if pending.isEmpty { return 0 }
         let ids = pending.keys.sorted(by: IntakeRecord.precedes)
         // JUSTID claims without counting a delivery and resets the idle time, so the other
         // workers leave these entries alone while this one retries them.
-        let refresh = RedisCommand("XCLAIM", arguments: [keys.intake, keys.consumerGroup, configuration.name, "0"] + ids + ["JUSTID"])
-        let entries = Array(try connection.pipeline([refresh] + ids.map { RedisCommand("XRANGE", keys.intake, $0, $0) }).dropFirst())
+        let refresh = RedisCommand("XCLAIM", arguments: [stream, keys.consumerGroup, configuration.name, "0"] + ids + ["JUSTID"])
+        let entries = Array(try connection.pipeline([refresh] + ids.map { RedisCommand("XRANGE", stream, $0, $0) }).dropFirst())
         // An entry deleted from the stream meanwhile reads as empty and is simply acknowledged.
         let records = zip(ids, entries).map { id, reply in
-            IntakeRecord.records(fromEntries: reply).first ?? IntakeRecord(id: id, fields: [])
+            IntakeRecord.records(fromEntries: reply, in: stream).first ?? IntakeRecord(stream: stream, id: id, fields: [])
         }
         try handle(records, on: connection)
         return records.count
     }
 
-    /// Pending entries idle for at least `minimumIdle` ms (of `owner` only, if given): id → deliveries so far.
-    private func pendingEntries(minimumIdle: Int, owner: String?, on connection: RedisConnection) throws -> [String: Int] {
-        var query = RedisCommand("XPENDING", keys.intake, keys.consumerGroup, "IDLE", minimumIdle, "-", "+", configuration.batchSize)
+    /// Pending entries of `stream` idle for at least `minimumIdle` ms (of `owner` only, if
+    /// given): id → deliveries so far.
+    private func pendingEntries(_ stream: String, minimumIdle: Int, owner: String?, on connection: RedisConnection) throws -> [String: Int] {
+        var query = RedisCommand("XPENDING", stream, keys.consumerGroup, "IDLE", minimumIdle, "-", "+", configuration.batchSize)
         if let owner { query.append(owner) }
-        let pending = try connection.send(query)
+        let pending = try connection.sendReturningErrors(query)
         if let error = pending.serverError {
             // Redis restarted without its data: the group is gone, and so is what was pending.
             guard error.code == "NOGROUP" else { throw error }
-            logger.warning("intake consumer group missing; creating it", metadata: ["stream": keys.intake])
-            try ensureGroup(on: connection)
+            logger.warning("intake consumer group missing; creating it", metadata: ["streams": streams.joined(separator: ",")])
+            try ensureGroups(on: connection)
             return [:]
         }
         var deliveries: [String: Int] = [:]
@@ -117,15 +142,14 @@ final class IntakeConsumer {
         return deliveries
     }
 
-    private func claimAndHandle(minimumIdle: Int, owner: String?, on connection: RedisConnection) throws -> Int {
-        let deliveries = try pendingEntries(minimumIdle: minimumIdle, owner: owner, on: connection)
+    private func claimAndHandle(_ stream: String, minimumIdle: Int, owner: String?, on connection: RedisConnection) throws -> Int {
+        let deliveries = try pendingEntries(stream, minimumIdle: minimumIdle, owner: owner, on: connection)
         if deliveries.isEmpty { return 0 }
-        let claim = RedisCommand("XCLAIM", arguments: [keys.intake, keys.consumerGroup, configuration.name, String(minimumIdle)]
+        let claim = RedisCommand("XCLAIM", arguments: [stream, keys.consumerGroup, configuration.name, String(minimumIdle)]
                                  + deliveries.keys.sorted(by: IntakeRecord.precedes))
         let claimed = try connection.send(claim)
-        if let error = claimed.serverError { throw error }
         // Entries deleted from the stream meanwhile are not returned and leave the pending list.
-        let records = IntakeRecord.records(fromEntries: claimed)
+        let records = IntakeRecord.records(fromEntries: claimed, in: stream)
         var setAside: [String: String] = [:]
         for record in records {
             guard let count = deliveries[record.id], count >= configuration.maxDeliveries else { continue }
@@ -166,7 +190,13 @@ final class IntakeConsumer {
                 continue
             }
             switch IntakeParser.parse(record.fields) {
-            case .success(let entry): calls.append((record, entry, applier.call(for: entry, entryID: record.id)))
+            case .success(let entry):
+                if let misplaced = misplacement(of: record, workspace: entry.workspace) {
+                    followUp += deadLetter(record, error: misplaced)
+                    counts[Count(op: entry.command.op, outcome: "wrong_shard"), default: 0] += 1
+                } else {
+                    calls.append((record, entry, applier.call(for: entry, entryID: record.id)))
+                }
             case .failure(let rejection):
                 followUp += deadLetter(record, error: rejection.message)
                 counts[Count(op: Self.op(of: record), outcome: "invalid"), default: 0] += 1
@@ -208,7 +238,7 @@ final class IntakeConsumer {
                 // Known to the safety sweep, which puts it back on the schedule if this is lost.
                 followUp.append(RedisCommand("SADD", keys.workspaces, item.entry.workspace.rawValue))
             }
-            if item.entry.wantsReply { followUp += replyCommands(to: item.record.id, json: outcome.json) }
+            if item.entry.wantsReply { followUp += replyCommands(to: item.record, json: outcome.json) }
         }
 
         // Acknowledge only once every dead letter is written: an entry must end applied or
@@ -218,12 +248,7 @@ final class IntakeConsumer {
             if command.name == "XADD" { throw error }
             logger.error("follow-up command failed", metadata: ["command": command.name, "error": error.message])
         }
-        let ids = records.map(\.id)
-        let acknowledged = try connection.pipeline([
-            RedisCommand("XACK", arguments: [keys.intake, keys.consumerGroup] + ids),
-            RedisCommand("XDEL", arguments: [keys.intake] + ids),
-        ])
-        if let error = acknowledged[0].serverError { throw error }
+        try acknowledge(records, on: connection)
 
         // Counted once acknowledged: a batch retried after a failure is not counted twice.
         handled += records.count
@@ -239,6 +264,30 @@ final class IntakeConsumer {
     }
 
     private struct Count: Hashable { let op: String; let outcome: String }
+
+    /// `XACK` and `XDEL` of the records, in each one's own stream, in one round trip.
+    private func acknowledge(_ records: [IntakeRecord], on connection: RedisConnection) throws {
+        let streamsHeld = streams.filter { stream in records.contains { $0.stream == stream } }
+        let commands = streamsHeld.flatMap { stream in
+            let ids = records.filter { $0.stream == stream }.map(\.id)
+            return [RedisCommand("XACK", arguments: [stream, keys.consumerGroup] + ids), RedisCommand("XDEL", arguments: [stream] + ids)]
+        }
+        for (command, reply) in zip(commands, try connection.pipeline(commands)) where command.name == "XACK" {
+            if let error = reply.serverError { throw error }
+        }
+    }
+
+    /// Why an entry read from the wrong shard is refused (nil when it is in its workspace's
+    /// stream): with several shards, a workspace's entries are applied in order only if all
+    /// of them are in one stream.
+    private func misplacement(of record: IntakeRecord, workspace: Identifier) -> String? {
+        let count = configuration.intakeShards
+        let expected = keys.intake(forWorkspace: workspace.rawValue, shards: count)
+        guard record.stream != expected else { return nil }
+        return "This entry's workspace '\(workspace.rawValue)' belongs on the intake stream \(expected), not on \(record.stream): "
+            + "the intake has \(count) shards and a workspace's entries go to shard crc32(workspace) mod \(count). It was applied nowhere; "
+            + "write it to \(expected) (switchboard intake-key --workspace \(workspace.rawValue) prints the key)."
+    }
 
     /// The entry's op for metrics: a known op name, else "invalid" (input never becomes a label).
     private static func op(of record: IntakeRecord) -> String {
@@ -279,15 +328,16 @@ final class IntakeConsumer {
         if wantsReply {
             let encoded = try? JSONSerialization.data(withJSONObject: ["outcome": "rejected", "error": error])
             let json = outcome ?? encoded.map { String(decoding: $0, as: UTF8.self) } ?? #"{"outcome":"rejected"}"#
-            commands += replyCommands(to: record.id, json: json)
+            commands += replyCommands(to: record, json: json)
         }
         return commands
     }
 
-    /// Pushes an outcome to `sb:reply:<entry id>` for a sender waiting on it (kept 60 s).
-    private func replyCommands(to entryID: String, json: String) -> [RedisCommand] {
-        let key = keys.reply(entryID: entryID)
-        let withEntry = "{\"entry\":\"\(entryID)\"," + json.dropFirst()
+    /// Pushes an outcome to `sb:reply:<entry id>` (`sb:reply:<shard>:<entry id>` for an entry of
+    /// a shard) for a sender waiting on it (kept 60 s).
+    private func replyCommands(to record: IntakeRecord, json: String) -> [RedisCommand] {
+        let key = keys.reply(entryID: record.id, stream: record.stream)
+        let withEntry = "{\"entry\":\"\(record.id)\"," + json.dropFirst()
         return [RedisCommand("RPUSH", key, withEntry), RedisCommand("PEXPIRE", key, 60_000)]
     }
 }

@@ -1,8 +1,10 @@
 // An entry read from the intake stream, as raw bytes.
 import Redis
 
-/// One intake stream entry: its id and fields exactly as stored.
+/// One intake stream entry: the stream (shard) it was read from, its id and fields exactly as stored.
 struct IntakeRecord {
+    /// The intake stream the entry is in: acknowledged there, and checked against its workspace's shard.
+    let stream: String
     let id: String
     /// Empty when the entry was deleted from the stream after being delivered.
     let fields: [(name: [UInt8], value: [UInt8])]
@@ -16,13 +18,16 @@ struct IntakeRecord {
         return parts(a) < parts(b)
     }
 
-    /// Reads the entries of an `XREADGROUP` reply (`[[stream, [[id, [f, v, …]], …]]]`).
+    /// Reads the entries of an `XREADGROUP` reply (`[[stream, [[id, [f, v, …]], …]], …]`), stream by stream.
     static func records(from reply: RedisValue) -> [IntakeRecord] {
-        (reply.array ?? []).flatMap { stream in stream.array?.last.map(records(fromEntries:)) ?? [] }
+        (reply.array ?? []).flatMap { item -> [IntakeRecord] in
+            guard let parts = item.array, let stream = parts.first?.string, let entries = parts.last else { return [] }
+            return records(fromEntries: entries, in: stream)
+        }
     }
 
-    /// Reads a list of entries (`[[id, [f, v, …]], …]`), as `XCLAIM` returns them.
-    static func records(fromEntries reply: RedisValue) -> [IntakeRecord] {
+    /// Reads a list of entries of `stream` (`[[id, [f, v, …]], …]`), as `XCLAIM` returns them.
+    static func records(fromEntries reply: RedisValue, in stream: String) -> [IntakeRecord] {
         var records: [IntakeRecord] = []
         for entry in reply.array ?? [] {
             guard let parts = entry.array, let id = parts.first?.string else { continue }
@@ -34,7 +39,7 @@ struct IntakeRecord {
                     index += 2
                 }
             }
-            records.append(IntakeRecord(id: id, fields: fields))
+            records.append(IntakeRecord(stream: stream, id: id, fields: fields))
         }
         return records
     }

@@ -15,12 +15,15 @@ struct SessionSweeper {
 
     private var keys: KeySchema { configuration.keys }
 
-    /// The time (ms) of the oldest entry still in the intake (applied entries are deleted),
-    /// or `Int64.max` when it is empty: sessions may only be expired up to there.
+    /// The time (ms) of the oldest entry still in the intake, over every shard (applied
+    /// entries are deleted), or `Int64.max` when it is empty: sessions may only be expired
+    /// up to there.
     private func oldestUnappliedEntryTime(on connection: RedisConnection) throws -> Int64 {
-        let oldest = try connection.send(RedisCommand("XRANGE", keys.intake, "-", "+", "COUNT", 1))
-        guard let id = oldest.array?.first?.array?.first?.string, let ms = Int64(id.prefix { $0 != "-" }) else { return Int64.max }
-        return ms
+        let heads = try connection.pipeline(configuration.intakeStreams.map { RedisCommand("XRANGE", $0, "-", "+", "COUNT", 1) })
+        return try heads.reduce(Int64.max) { oldest, reply in
+            guard let id = try reply.orThrow().array?.first?.array?.first?.string, let ms = Int64(id.prefix { $0 != "-" }) else { return oldest }
+            return min(oldest, ms)
+        }
     }
 
     /// The slow safety net: re-schedules every workspace that has sessions from its own

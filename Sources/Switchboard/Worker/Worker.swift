@@ -19,6 +19,10 @@ public final class Worker: Sendable {
     public let health: WorkerHealth
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
+    private let refusal = Mutex<String?>(nil)
+    /// Why the worker stopped by itself instead of working (its intake shard count differs
+    /// from the one recorded in Redis), or nil. Set when `run()` returns.
+    public var refused: String? { refusal.withLock { $0 } }
     /// The longest time between two sweeps for expired sessions.
     private let sweepInterval: Duration = .milliseconds(250)
 
@@ -85,17 +89,16 @@ public final class Worker: Sendable {
             },
             PeriodicTask(name: "heartbeat", interval: configuration.heartbeatInterval) { [self] in
                 try heartbeat.beat(on: connection, counts: [("handled", consumer.handled), ("reclaimed", consumer.reclaimed)])
-                let summary = try connection.send(RedisCommand("XPENDING", configuration.keys.intake, configuration.keys.consumerGroup))
-                if let pending = summary.array?.first?.int { metrics.pending.set(Double(pending)) }
+                metrics.pending.set(Double(try consumer.pendingCount(on: connection)))
             },
         ]
 
-        logger.info("worker started", metadata: ["redis": redis.description, "stream": configuration.keys.intake,
+        logger.info("worker started", metadata: ["redis": redis.description, "streams": configuration.intakeStreams.joined(separator: ","),
                                                  "session_ttl": "\(configuration.sessionTTL)"])
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 if !ready {
-                    try consumer.ensureGroup(on: connection)
+                    try consumer.ensureGroups(on: connection)
                     // Loaded when it (re)connects, so readiness means "loaded".
                     try connection.load(SwitchboardLibrary.library)
                     if consumer.recovery == nil { consumer.recovery = .retry }
@@ -109,6 +112,11 @@ public final class Worker: Sendable {
                     logger.notice("redis working again; resuming")
                     lastFailure = nil
                 }
+            } catch let mismatch as IntakeShardMismatch {
+                // Reading the wrong set of streams would leave shards unread: stop, and say why.
+                logger.error("intake shard count differs from the recorded one; stopping", metadata: ["reason": mismatch.description])
+                refusal.withLock { $0 = mismatch.description }
+                break
             } catch {
                 // Take back what this worker holds unacknowledged before reading new entries.
                 if consumer.recovery == nil { consumer.recovery = .retry }

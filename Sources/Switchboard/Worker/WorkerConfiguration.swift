@@ -10,6 +10,11 @@ public struct WorkerConfiguration: Sendable {
     public var keys: KeySchema
     /// This worker's consumer name in the intake group; unique per live worker.
     public var name: String
+    /// How many streams the intake is split into (1: the single `sb:intake`); every worker
+    /// of a deployment runs with the count recorded in `sb:config`.
+    public var intakeShards: Int = 1
+    /// The intake streams this worker reads (see ``KeySchema/intakeStreamsRead(shards:)``).
+    var intakeStreams: [String] { keys.intakeStreamsRead(shards: intakeShards) }
     /// How long a session lives without a heartbeat.
     public var sessionTTL: Duration = .seconds(60)
     /// How many intake entries one read takes.

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+import zlib
 
 import redis
 
@@ -17,10 +18,15 @@ pubsub = r.pubsub()
 pubsub.subscribe(f"{prefix}:{{{workspace}}}:status")
 pubsub.get_message(timeout=5)  # the subscribe confirmation
 
+# Which intake stream this workspace writes to (docs/protocol.md section 1): the shard count
+# the workers recorded (1 when none is recorded yet), then CRC-32 of the workspace mod N.
+shards = int(r.hget(f"{prefix}:config", "intake_shards") or 1)
+intake = f"{prefix}:intake" if shards == 1 else f"{prefix}:intake:{zlib.crc32(workspace.encode()) % shards}"
+
 
 def apply(**fields):
-    entry = r.xadd(f"{prefix}:intake", {"workspace": workspace, "reply": "1", **fields})
-    popped = r.blpop(f"{prefix}:reply:{entry}", timeout=15)
+    entry = r.xadd(intake, {"workspace": workspace, "reply": "1", **fields})
+    popped = r.blpop(f"{prefix}:reply{intake[len(prefix) + 7:]}:{entry}", timeout=15)  # sb:reply:<id>, sb:reply:<n>:<id>
     if popped is None:
         sys.exit(f"no worker applied {fields}")
     return json.loads(popped[1])
