@@ -68,9 +68,18 @@ struct Yardstick {
         }
         // One call first, so a broken script fails here with Redis's message.
         _ = try connection.send(RedisCommand("EVALSHA", arguments: [sha, String(keys.count)] + keys.map { $0.replacingOccurrences(of: "__rand_int__", with: "000000000000") } + arguments))
+        // redis-benchmark counts error replies as answered requests: a failing script would
+        // look fast. Redis counts them too.
+        let errorsBefore = try errorReplies(connection)
         let rate = try redis.redisBenchmark(["-P", "16", "-r", String(keyspace), "EVALSHA", sha, String(keys.count)] + keys + arguments, requests: requests)
+        let errors = try errorReplies(connection) - errorsBefore
+        guard errors == 0 else { throw BenchmarkError("the yardstick \"\(name)\" failed \(errors) of \(requests) calls under redis-benchmark; see INFO errorstats") }
         try deleteKeys(connection)
         return rate
+    }
+
+    private func errorReplies(_ connection: RedisConnection) throws -> Int {
+        Int(try connection.info("stats")["total_error_replies"] ?? "0") ?? 0
     }
 
     private func deleteKeys(_ connection: RedisConnection) throws {
