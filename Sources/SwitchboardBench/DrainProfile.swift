@@ -29,7 +29,7 @@ struct DrainReadings {
     }
 }
 
-/// The profile of one drain, per intake entry.
+/// The profile of one drain, per intake entry (or of one yardstick, per call).
 struct DrainProfile: Codable {
     struct Command: Codable {
         let command: String
@@ -38,22 +38,28 @@ struct DrainProfile: Codable {
     }
 
     let scenario: String
+    /// What one unit of work is: an intake `entry`, or a yardstick's `call`.
+    let per: String
     let entries: Int
     let seconds: Double
-    /// Commands Redis ran during the drain (at least one per 200 entries), most time first. Scripts (`evalsha`, `fcall`,
-    /// …) include the time of the commands they call, which are also counted on their own.
+    /// Commands Redis ran during the drain (at least one per 200 entries), most time first.
+    /// Their µs are Redis's own clock around each command, so they grow when another process
+    /// takes Redis's core; the CPU figures below do not. Scripts (`evalsha`, `fcall`, …)
+    /// include the time of the commands they call, which are also counted on their own.
     let commands: [Command]
     /// Redis's main-thread CPU time over the drain's wall time.
     let redisBusyShare: Double
     let redisCPUMicrosecondsPerEntry: Double
-    /// The workers' user + system CPU time per entry (from their start to the drain's end).
-    let workerCPUMicrosecondsPerEntry: Double
+    /// The workers' user + system CPU time per entry (from their start to the drain's end);
+    /// nil for a yardstick, which runs without workers.
+    let workerCPUMicrosecondsPerEntry: Double?
 
     /// `polls` are the commands the benchmark itself sent while waiting (XLEN, XPENDING…):
     /// subtracted, so only the workers' commands remain.
-    init(scenario: String, entries: Int, seconds: Double, before: DrainReadings, after: DrainReadings,
-         polls: [String: Int], workerCPUSeconds: Double) {
+    init(scenario: String, per: String = "entry", entries: Int, seconds: Double, before: DrainReadings, after: DrainReadings,
+         polls: [String: Int], workerCPUSeconds: Double?) {
         self.scenario = scenario
+        self.per = per
         self.entries = entries
         self.seconds = seconds
         let perEntry = 1 / Double(max(entries, 1))
@@ -73,7 +79,7 @@ struct DrainProfile: Codable {
         let redisCPU = after.redisCPU - before.redisCPU
         redisBusyShare = seconds > 0 ? redisCPU / seconds : 0
         redisCPUMicrosecondsPerEntry = redisCPU * 1e6 * perEntry
-        workerCPUMicrosecondsPerEntry = workerCPUSeconds * 1e6 * perEntry
+        workerCPUMicrosecondsPerEntry = workerCPUSeconds.map { $0 * 1e6 * perEntry }
     }
 
     /// A Markdown section: the summary line, then a table of commands.
@@ -81,10 +87,11 @@ struct DrainProfile: Codable {
         var lines = [
             "### Profile: \(scenario)",
             "",
-            String(format: "%d entries in %.2f s. Redis busy %.0f %% of the drain, %.1f µs of Redis CPU per entry; worker %.1f µs of CPU per entry.",
-                   entries, seconds, redisBusyShare * 100, redisCPUMicrosecondsPerEntry, workerCPUMicrosecondsPerEntry),
+            "\(entries) \(per == "entry" ? "entries" : per + "s") in " + String(format: "%.2f s. Redis busy %.0f %% of the time, %.1f µs of Redis CPU per ", seconds,
+                                                                              redisBusyShare * 100, redisCPUMicrosecondsPerEntry) + per
+                + (workerCPUMicrosecondsPerEntry.map { String(format: "; worker %.1f µs of CPU per ", $0) + per + "." } ?? "."),
             "",
-            "| command (scripts' time includes the commands they call) | calls per entry | µs per entry |",
+            "| command (scripts' time includes the commands they call) | calls per \(per) | µs per \(per) |",
             "|---|---|---|",
         ]
         lines += commands.map { "| \($0.command) | " + String(format: "%.2f | %.2f |", $0.callsPerEntry, $0.usecPerEntry) }

@@ -8,10 +8,10 @@ import Redis
 enum RoutingScenario {
     static func run(redis: BenchmarkRedis, conversations: Int, teamSizes: [Int]) throws -> (rows: [BenchmarkRow], profiles: [DrainProfile]) {
         var rows: [BenchmarkRow] = []
-        var profiles: [DrainProfile] = []
         let connection = RedisConnection(configuration: redis.configuration(name: "bench-routing"))
         let yardstick = Yardstick.routingStep(agents: 10_000)
-        let minimal = try yardstick.rate(redis: redis, connection: connection, requests: max(conversations, Yardstick.minimumRequests), keyspace: conversations)
+        let minimal = try yardstick.measure(redis: redis, connection: connection, requests: max(conversations, Yardstick.minimumRequests), keyspace: conversations)
+        var profiles = [minimal.profile]
         for mode in ["round_robin", "least_loaded"] {
             var rates: [Double] = []
             for agents in teamSizes {
@@ -32,7 +32,7 @@ enum RoutingScenario {
                 rates.append(drain.rate)
                 profiles.append(drain.profile)
                 rows.append(BenchmarkRow(scenario: "routing", name: "new conversation, agent free: \(mode), \(agents) agents, 1 worker (vs \(yardstick.name), 10000 agents)",
-                                         unit: "assignments/s", value: drain.rate, baseline: minimal, goalRatio: 0.5, goalMinimum: 20_000))
+                                         unit: "assignments/s", value: drain.rate, baseline: minimal.rate, goalRatio: 0.5, goalMinimum: 20_000))
                 // Free the memory for the next size.
                 try connection.send(RedisCommand("FLUSHALL"))
             }

@@ -57,8 +57,9 @@ struct Yardstick {
     }
 
     /// Calls per second of `redis-benchmark -P 16` (50 connections) running this script by
-    /// `EVALSHA` over `keyspace` random ids. Its keys are deleted afterwards.
-    func rate(redis: BenchmarkRedis, connection: RedisConnection, requests: Int, keyspace: Int) throws -> Double {
+    /// `EVALSHA` over `keyspace` random ids, and its profile: Redis's CPU per call is the
+    /// minimal work the scenario's profile compares with. Its keys are deleted afterwards.
+    func measure(redis: BenchmarkRedis, connection: RedisConnection, requests: Int, keyspace: Int) throws -> (rate: Double, profile: DrainProfile) {
         try deleteKeys(connection)
         for start in stride(from: 0, to: setup.count, by: 1_000) {
             for reply in try connection.pipeline(Array(setup[start..<min(start + 1_000, setup.count)])) { _ = try reply.orThrow() }
@@ -71,11 +72,19 @@ struct Yardstick {
         // redis-benchmark counts error replies as answered requests: a failing script would
         // look fast. Redis counts them too.
         let errorsBefore = try errorReplies(connection)
+        let before = try DrainReadings.read(connection)
+        let clock = ContinuousClock()
+        let started = clock.now
         let rate = try redis.redisBenchmark(["-P", "16", "-r", String(keyspace), "EVALSHA", sha, String(keys.count)] + keys + arguments, requests: requests)
+        let seconds = (clock.now - started).fractionalSeconds
+        let after = try DrainReadings.read(connection)
         let errors = try errorReplies(connection) - errorsBefore
         guard errors == 0 else { throw BenchmarkError("the yardstick \"\(name)\" failed \(errors) of \(requests) calls under redis-benchmark; see INFO errorstats") }
         try deleteKeys(connection)
-        return rate
+        // The `before` reading's second INFO counts once it has run.
+        let profile = DrainProfile(scenario: "yardstick: \(name), redis-benchmark -P 16", per: "call", entries: requests, seconds: seconds,
+                                   before: before, after: after, polls: ["info": 1], workerCPUSeconds: nil)
+        return (rate, profile)
     }
 
     private func errorReplies(_ connection: RedisConnection) throws -> Int {
