@@ -4,7 +4,7 @@
 import Foundation
 import Redis
 
-/// Readings taken before a drain, to subtract from those after it.
+/// Redis's counters at one moment: a profile is the difference of two readings.
 struct DrainReadings {
     /// Command → (calls, usec), from `INFO commandstats`.
     let commands: [String: (calls: Int, usec: Int)]
