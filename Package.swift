@@ -35,7 +35,12 @@ let package = Package(
             dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics"],
             swiftSettings: strictSettings
         ),
-        .executableTarget(name: "SwitchboardBench", dependencies: ["Redis", "Switchboard", "ChildProcess"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "SwitchboardBench",
+            dependencies: ["Redis", "Switchboard", "ChildProcess"],
+            resources: [.embedInCode("Yardsticks")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Redis", "ChildProcess"],

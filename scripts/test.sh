@@ -17,6 +17,8 @@ ensure_swift
 
 # The Lua first: a syntax error fails here, with its file and line, before any Redis sees it.
 scripts/lint-lua.sh
+# The benchmark's yardsticks are plain scripts (EVALSHA), not part of the library: syntax only.
+for yardstick in Sources/SwitchboardBench/Yardsticks/*.lua; do luac5.1 -p "$yardstick"; done
 
 work=$(mktemp -d -t switchboard-test.XXXXXX)
 cleanup() { stop_private_redis; rm -rf "$work"; }

@@ -8,6 +8,7 @@ struct BenchmarkRow: Codable {
     let value: Double
     let baseline: Double?
     /// The goal as a fraction of the baseline (e.g. 0.9 = at least 90 % of redis-benchmark).
+    /// A row may have it and an absolute goal: it meets its goal when it meets both.
     let goalRatio: Double?
     /// An absolute goal: at least this value.
     var goalMinimum: Double? = nil
@@ -15,17 +16,21 @@ struct BenchmarkRow: Codable {
     var goalMaximum: Double? = nil
 
     var ratio: Double? { baseline.map { value / $0 } }
+    /// Whether every goal the row has is met; nil without a goal.
     var meetsGoal: Bool? {
-        if let goalMinimum { return value >= goalMinimum }
-        if let goalMaximum { return value <= goalMaximum }
-        guard let ratio, let goalRatio else { return nil }
-        return ratio >= goalRatio
+        var checks: [Bool] = []
+        if let goalRatio, let ratio { checks.append(ratio >= goalRatio) }
+        if let goalMinimum { checks.append(value >= goalMinimum) }
+        if let goalMaximum { checks.append(value <= goalMaximum) }
+        return checks.isEmpty ? nil : !checks.contains(false)
     }
 
     var goalText: String {
-        if let goalMinimum { return "≥ \(Self.format(goalMinimum)) \(unit)" }
-        if let goalMaximum { return "≤ \(Self.format(goalMaximum)) \(unit)" }
-        return goalRatio.map { String(format: "≥ %.2f×", $0) } ?? "–"
+        var goals: [String] = []
+        if let goalRatio, baseline != nil { goals.append(String(format: "≥ %.2f×", goalRatio)) }
+        if let goalMinimum { goals.append("≥ \(Self.format(goalMinimum)) \(unit)") }
+        if let goalMaximum { goals.append("≤ \(Self.format(goalMaximum)) \(unit)") }
+        return goals.isEmpty ? "–" : goals.joined(separator: " and ")
     }
 
     /// A Markdown table row.
@@ -36,7 +41,7 @@ struct BenchmarkRow: Codable {
     }
 
     static let header = """
-    | scenario | measure | Switchboard | redis-benchmark | ratio | goal | verdict |
+    | scenario | measure | Switchboard | yardstick (redis-benchmark) | ratio | goal | verdict |
     |---|---|---|---|---|---|---|
     """
 

@@ -26,8 +26,8 @@ enum FanOutScenario {
         for _ in 0..<count { ready.wait() }
         let connection = RedisConnection(configuration: redis.configuration(name: "bench-producer"))
         for index in 0..<changes {
-            try connection.send(RedisCommand("XADD", fleet.intake(for: "bench"), "*", "op", "agent.status", "workspace", "bench", "agent", "a1",
-                                             "status", index % 2 == 0 ? "busy" : "away", "message", "t\(monotonicNanoseconds())"))
+            try connection.send(fleet.entry(["op", "agent.status", "workspace", "bench", "agent", "a1",
+                                             "status", index % 2 == 0 ? "busy" : "away", "message", "t\(monotonicNanoseconds())"]))
             // One change at a time: wait until every dashboard has it.
             let deadline = monotonicNanoseconds() + 5_000_000_000
             while samples.withLock({ $0.count }) < (index + 1) * count && monotonicNanoseconds() < deadline { usleep(500) }

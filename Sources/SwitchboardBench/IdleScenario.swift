@@ -22,9 +22,9 @@ enum IdleScenario {
         }
         // Past the first failures, when the backoff has grown to its usual size.
         Thread.sleep(forTimeInterval: 3)
-        let before = cpuSeconds(worker.pid)
+        let before = WorkerFleet.cpuSeconds(worker.pid)
         Thread.sleep(forTimeInterval: Double(seconds))
-        let share = (cpuSeconds(worker.pid) - before) / Double(seconds)
+        let share = (WorkerFleet.cpuSeconds(worker.pid) - before) / Double(seconds)
         return BenchmarkRow(scenario: "idle", name: "worker CPU while Redis is down", unit: "% CPU", value: share * 100,
                             baseline: nil, goalRatio: nil, goalMaximum: 1)
     }
@@ -42,14 +42,5 @@ enum IdleScenario {
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
         return BenchmarkRow(scenario: "idle", name: "widget schedule search over 400 days", unit: "ms", value: milliseconds / Double(searches),
                             baseline: nil, goalRatio: nil, goalMaximum: 25)
-    }
-
-    /// User + system CPU seconds of a process so far, from /proc/<pid>/stat.
-    static func cpuSeconds(_ pid: pid_t) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

@@ -29,9 +29,8 @@ enum StatusLatencyScenario {
             let due = start + UInt64(index) * 1_000_000
             let now = monotonicNanoseconds()
             if due > now { usleep(UInt32((due - now) / 1_000)) }
-            try connection.send(RedisCommand("XADD", fleet.intake(for: "bench"), "*", "op", "agent.status", "workspace", "bench",
-                                             "agent", "a\(index % 100)", "status", index % 2 == 0 ? "busy" : "away",
-                                             "message", "t\(monotonicNanoseconds())"))
+            try connection.send(fleet.entry(["op", "agent.status", "workspace", "bench", "agent", "a\(index % 100)",
+                                             "status", index % 2 == 0 ? "busy" : "away", "message", "t\(monotonicNanoseconds())"]))
         }
         try fleet.settle(on: connection)
         // Let the last broadcasts arrive (they follow the acknowledgement by microseconds).

@@ -1,4 +1,6 @@
-// Real `switchboard worker` processes for a scenario, and waiting for the intake to settle.
+// Real `switchboard worker` processes for a scenario, the intake entries they drain, and
+// waiting for the intake to settle. The benchmark sees Switchboard only from outside:
+// entries in, workers draining them, Redis's INFO.
 import ChildProcess
 import Foundation
 import Redis
@@ -9,6 +11,8 @@ final class WorkerFleet {
     private var workers: [ChildProcess] = []
     let redis: BenchmarkRedis
     let prefix: String
+    /// Commands `settle` sent since the last `drain` began, so profiles can leave them out.
+    private var polls: [String: Int] = [:]
 
     init(redis: BenchmarkRedis, prefix: String = "sb") {
         self.redis = redis
@@ -20,14 +24,18 @@ final class WorkerFleet {
     static let intakeShards = ProcessInfo.processInfo.environment["SWITCHBOARD_INTAKE_SHARDS"].flatMap { Int($0) }
         .map { min(max($0, 1), KeySchema.maximumIntakeShards) } ?? 1
 
-    /// The intake stream of a workspace's entries.
-    func intake(for workspace: String) -> String {
-        KeySchema(prefix: prefix).intake(forWorkspace: workspace, shards: Self.intakeShards)
-    }
-
     static var switchboardBinary: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("switchboard").path
     }
+
+    /// The intake stream a workspace's entries go to. The one place that decides it: every
+    /// producer of the benchmark writes through here.
+    func intakeKey(workspace: String) -> String {
+        KeySchema(prefix: prefix).intake(forWorkspace: workspace, shards: Self.intakeShards)
+    }
+
+    /// Every intake stream the workers read, for waiting until all are drained.
+    var intakeKeys: [String] { KeySchema(prefix: prefix).intakeStreamsRead(shards: Self.intakeShards) }
 
     func start(_ count: Int, sessionTTL: String = "3600s") throws {
         for index in 0..<count {
@@ -48,13 +56,16 @@ final class WorkerFleet {
     /// The workers' process ids, for RSS readings.
     var pids: [pid_t] { workers.map(\.pid) }
 
-    /// Appends intake entries (`[name, value, …]`, with a `workspace`) in pipelines of 1,000.
+    /// The command that appends one intake entry (`fields` name its `workspace`).
+    func entry(_ fields: [String]) -> RedisCommand {
+        let workspace = fields.firstIndex(of: "workspace").map { fields[$0 + 1] } ?? ""
+        return RedisCommand("XADD", arguments: [intakeKey(workspace: workspace), "*"] + fields)
+    }
+
+    /// Appends intake entries in pipelines of 1,000.
     func submit(_ entries: [[String]], on connection: RedisConnection) throws {
         for start in stride(from: 0, to: entries.count, by: 1_000) {
-            let commands = entries[start..<min(start + 1_000, entries.count)].map { fields in
-                let workspace = fields.firstIndex(of: "workspace").map { fields[$0 + 1] } ?? ""
-                return RedisCommand("XADD", arguments: [intake(for: workspace), "*"] + fields)
-            }
+            let commands = entries[start..<min(start + 1_000, entries.count)].map(entry)
             for reply in try connection.pipeline(commands) { _ = try reply.orThrow() }
         }
     }
@@ -63,10 +74,43 @@ final class WorkerFleet {
     func settle(on connection: RedisConnection) throws {
         let streams = KeySchema(prefix: prefix).intakeStreamsRead(shards: Self.intakeShards)
         while true {
-            let replies = try connection.pipeline(streams.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] })
-            let busy = stride(from: 0, to: replies.count, by: 2).contains { (replies[$0].int ?? 1) != 0 || (replies[$0 + 1].array?.first?.int ?? 0) != 0 }
-            if !busy { return }
+            let commands = intakeKeys.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] }
+            let replies = try connection.pipeline(commands)
+            polls["xlen", default: 0] += intakeKeys.count
+            polls["xpending", default: 0] += intakeKeys.count
+            let drained = stride(from: 0, to: replies.count, by: 2).allSatisfy { index in
+                (replies[index].int ?? 1) == 0 && (replies[index + 1].array?.first?.int ?? 0) == 0
+            }
+            if drained { return }
             usleep(2_000)
         }
+    }
+
+    /// Starts `workers` on the entries already in the intake, waits until they are all
+    /// applied, stops the workers, and returns entries per second and where the time went.
+    func drain(workers count: Int, entries: Int, scenario: String, on connection: RedisConnection) throws -> (rate: Double, profile: DrainProfile) {
+        polls = [:]
+        let before = try DrainReadings.read(connection)
+        let clock = ContinuousClock()
+        let started = clock.now
+        try start(count)
+        try settle(on: connection)
+        let seconds = (clock.now - started).fractionalSeconds
+        let after = try DrainReadings.read(connection)
+        let workerCPU = pids.reduce(0) { $0 + Self.cpuSeconds($1) }
+        stop()
+        polls["info", default: 0] += 1  // the `before` reading's second INFO (each counts once it has run)
+        let profile = DrainProfile(scenario: scenario, entries: entries, seconds: seconds, before: before, after: after,
+                                   polls: polls, workerCPUSeconds: workerCPU)
+        return (Double(entries) / seconds, profile)
+    }
+
+    /// User + system CPU seconds of a process so far, from /proc/<pid>/stat.
+    static func cpuSeconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

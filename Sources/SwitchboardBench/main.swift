@@ -1,18 +1,21 @@
-// switchboard-bench: figures side by side with redis-benchmark, measured in the same run.
+// switchboard-bench: figures side by side with their yardsticks, measured in the same run.
 import Foundation
 import Redis
 
 let arguments = CommandLine.arguments.dropFirst()
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-    USAGE: switchboard-bench [--requests N] [--status-entries N] [--latency-seconds N]
-                             [--conversations N] [--team-sizes 1000,10000,100000]
-                             [--subscribers N] [--memory-agents N] [--json PATH]
-                             [--idle-seconds N]
-                             [--only client,status,latency,fanout,routing,memory,idle]
+    USAGE: switchboard-bench [--requests N] [--status-entries N] [--heartbeat-entries N]
+                             [--latency-seconds N] [--conversations N]
+                             [--team-sizes 1000,10000,100000] [--subscribers N]
+                             [--memory-agents N] [--idle-seconds N] [--json PATH]
+                             [--only client,status,heartbeat,latency,fanout,routing,memory,idle]
 
-    Starts a private redis-server, runs each scenario next to the matching redis-benchmark
-    baseline in the same run, and prints a Markdown table (and JSON with --json).
+    Starts a private redis-server and real `switchboard worker` processes, runs each
+    scenario next to its yardstick measured in the same run (redis-benchmark: plain
+    commands, or `-P 16` of a minimal Lua script from Sources/SwitchboardBench/Yardsticks),
+    and prints a Markdown table, then a profile of each drain: Redis commands per entry,
+    Redis's busy share, the worker's CPU per entry. --json PATH writes both.
     SWITCHBOARD_INTAKE_SHARDS=N runs the workers over N intake shards (default 1).
     """)
     exit(0)
@@ -22,28 +25,48 @@ func option(_ name: String) -> String? {
     return arguments[arguments.index(after: index)]
 }
 let requests = option("--requests").flatMap(Int.init) ?? 100_000
+let scenarios = ["client", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle"]
 /// Scenarios to run (all by default): for profiling one of them.
-let selected = Set((option("--only") ?? "client,status,latency,fanout,routing,memory,idle").split(separator: ",").map(String.init))
+let selected = Set((option("--only") ?? scenarios.joined(separator: ",")).split(separator: ",").map(String.init))
+if let unknown = selected.subtracting(scenarios).sorted().first {
+    FileHandle.standardError.write(Data("switchboard-bench: unknown scenario \"\(unknown)\" in --only; choose from \(scenarios.joined(separator: ","))\n".utf8))
+    exit(2)
+}
+
+/// What `--json` writes: the table's rows and the drains' profiles.
+struct BenchmarkReport: Codable {
+    var rows: [BenchmarkRow] = []
+    var profiles: [DrainProfile] = []
+
+    mutating func add(_ measured: (rows: [BenchmarkRow], profiles: [DrainProfile])) {
+        rows += measured.rows
+        profiles += measured.profiles
+    }
+}
 
 do {
     let redis = try BenchmarkRedis()
     defer { redis.stop() }
-    var rows: [BenchmarkRow] = []
-    if selected.contains("client") { rows += try ClientScenario.run(redis: redis, requests: requests) }
-    if selected.contains("status") { rows += try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
-                                             agents: 10_000) }
-    if selected.contains("latency") { rows += try StatusLatencyScenario.run(redis: redis, seconds: option("--latency-seconds").flatMap(Int.init) ?? 10) }
-    if selected.contains("fanout") { rows += try FanOutScenario.run(redis: redis, subscribers: option("--subscribers").flatMap(Int.init) ?? 1_000, changes: 20) }
-    if selected.contains("routing") { rows += try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
-                                    teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }) }
-    if selected.contains("memory") { rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000) }
-    if selected.contains("idle") { rows += try IdleScenario.run(redis: redis, seconds: option("--idle-seconds").flatMap(Int.init) ?? 5) }
+    var report = BenchmarkReport()
+    if selected.contains("client") { report.rows += try ClientScenario.run(redis: redis, requests: requests) }
+    if selected.contains("status") { report.add(try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
+                                                                                  agents: 10_000)) }
+    if selected.contains("heartbeat") { report.add(try HeartbeatScenario.run(redis: redis, entries: option("--heartbeat-entries").flatMap(Int.init) ?? 100_000,
+                                                                             agents: 10_000)) }
+    if selected.contains("latency") { report.rows += try StatusLatencyScenario.run(redis: redis, seconds: option("--latency-seconds").flatMap(Int.init) ?? 10) }
+    if selected.contains("fanout") { report.rows += try FanOutScenario.run(redis: redis, subscribers: option("--subscribers").flatMap(Int.init) ?? 1_000, changes: 20) }
+    if selected.contains("routing") { report.add(try RoutingScenario.run(redis: redis, conversations: option("--conversations").flatMap(Int.init) ?? 100_000,
+                                                                         teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) })) }
+    if selected.contains("memory") { report.rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000) }
+    if selected.contains("idle") { report.rows += try IdleScenario.run(redis: redis, seconds: option("--idle-seconds").flatMap(Int.init) ?? 5) }
     print(BenchmarkRow.header)
-    rows.forEach { print($0.markdown) }
+    report.rows.forEach { print($0.markdown) }
+    for profile in report.profiles { print("\n" + profile.markdown) }
     if let path = option("--json") {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(rows).write(to: URL(fileURLWithPath: path))
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        try encoder.encode(report).write(to: URL(fileURLWithPath: path))
     }
 } catch {
     FileHandle.standardError.write(Data("switchboard-bench: \(error)\n".utf8))

@@ -7,13 +7,6 @@ import Redis
 public enum AgentEventScript {
     static let function = SwitchboardLibrary.library.function("agent_event")
 
-    /// A direct `FCALL` of this function with entry id `*` (ordered as written now), as
-    /// arguments for `redis-benchmark`: what one in-order agent entry costs Redis. Load
-    /// ``SwitchboardLibrary/library`` first.
-    public static func directCallArguments(keys: WorkspaceKeys, agent: String, eventJSON: String) -> [String] {
-        ["FCALL", function.name, "1", keys.meta, keys.workspace.rawValue, "*", "100000", agent, eventJSON, "60000", "64"]
-    }
-
     /// The event JSON the state machine (Lua/includes/agent_state.lua) steps on, for one `agent.*` command.
     static func event(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> [String: Any] {
         switch command {
