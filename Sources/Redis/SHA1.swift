@@ -1,7 +1,8 @@
-// SHA-1, only to name Lua scripts the way Redis does (EVALSHA); not for security.
+// SHA-1, only to version a function library by its code (a changed library gets a new
+// name, so old and new workers run side by side); not for security.
 
-/// Computes SHA-1 digests. Redis identifies a loaded script by the SHA-1 of its source, so
-/// knowing the digest up front lets a client call `EVALSHA` without a `SCRIPT LOAD` round trip.
+/// Computes SHA-1 digests: ``RedisFunctionLibrary`` names a library version after the
+/// digest of its code.
 enum SHA1 {
     /// The lowercase hexadecimal SHA-1 digest of `bytes`.
     static func hexDigest(_ bytes: some Collection<UInt8>) -> String {

@@ -40,7 +40,7 @@ enum WorkerCommand {
             Option(name: "safety-sweep-interval", valueName: "DURATION",
                    help: "How often one worker re-checks every workspace's sessions, in case a crash lost a schedule entry.",
                    environment: "SWITCHBOARD_SAFETY_SWEEP_INTERVAL", defaultValue: "30s"),
-            Option(name: "batch-size", valueName: "N", help: "Intake entries read at once.", environment: "SWITCHBOARD_BATCH_SIZE", defaultValue: "100"),
+            Option(name: "batch-size", valueName: "N", help: "Intake entries read and applied at once (split between the intake shards).", environment: "SWITCHBOARD_BATCH_SIZE", defaultValue: "100"),
             Option(name: "claim-idle", valueName: "DURATION",
                    help: "How long an entry stays pending with another worker (dead or hung) before this one claims it.",
                    environment: "SWITCHBOARD_CLAIM_IDLE", defaultValue: "5s"),

@@ -73,8 +73,11 @@ final class IntakeConsumer {
             return taken
         }
         let blockMilliseconds = configuration.readBlock.wholeMilliseconds
-        // One blocking read over every shard: COUNT applies to each stream.
-        let read = RedisCommand("XREADGROUP", arguments: ["GROUP", keys.consumerGroup, configuration.name, "COUNT", String(configuration.batchSize),
+        // One blocking read over every shard. COUNT applies to each stream, so the batch is
+        // split between them: a read never takes more than --batch-size entries in all,
+        // however many shards there are.
+        let perStream = max(1, (configuration.batchSize + streams.count - 1) / streams.count)
+        let read = RedisCommand("XREADGROUP", arguments: ["GROUP", keys.consumerGroup, configuration.name, "COUNT", String(perStream),
                                                           "BLOCK", String(blockMilliseconds), "STREAMS"]
                                 + streams + Array(repeating: ">", count: streams.count))
         let reply = try connection.sendReturningErrors(read, timeout: configuration.readBlock + configuration.redis.commandTimeout)

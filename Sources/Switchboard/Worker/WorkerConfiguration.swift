@@ -17,7 +17,7 @@ public struct WorkerConfiguration: Sendable {
     var intakeStreams: [String] { keys.intakeStreamsRead(shards: intakeShards) }
     /// How long a session lives without a heartbeat.
     public var sessionTTL: Duration = .seconds(60)
-    /// How many intake entries one read takes.
+    /// How many intake entries one read takes, in all (split between the intake streams).
     public var batchSize: Int = 100
     /// How long one read waits for new entries; also the longest gap between sweeps.
     public var readBlock: Duration = .milliseconds(200)
