@@ -26,6 +26,9 @@ register('agent_event', function(KEYS, ARGV)
       event.r = 'override'
     end
   end
+  if event.k == 'open' and extend_session(agent, ENTRY, event, window, max_log) then
+    return outcome('applied', REPLY and {earliest = earliest_expiry()} or nil)
+  end
   local applied, opened = apply_event(agent, ENTRY, event, window, max_log)
   if applied == 'stale' then return stale_outcome() end
   -- Only a session that was not live before can move the sweep earlier: a heartbeat that

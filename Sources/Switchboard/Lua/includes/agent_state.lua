@@ -212,6 +212,32 @@ local function is_stale(agent, event_key)
   return floor ~= false and floor ~= nil and not event_before(floor, event_key)
 end
 
+-- The commonest entry, a heartbeat in order that extends a live session while no
+-- session of the agent has ended: what `step` and `store_state` would do comes down to
+-- the session's expiry, `last` and the log, so only those are read and written. Returns
+-- false (having changed nothing) for any other case, which apply_event then handles.
+local function extend_session(agent, event_key, event, window, max_log)
+  local akey, lkey, skey = key.agent(agent), key.agent_log(agent), key.agent_sessions(agent)
+  local v = redis.call('HMGET', akey, 'last', 'log_start', 'log_size')
+  local start, size = tonumber(v[2]), tonumber(v[3])
+  if not v[1] or not event_before(v[1], event_key) then return false end
+  if not (start and size and start > NOW - window + 1000 and size < max_log) then return false end
+  local t = (event_key_parts(event_key))
+  local sessions, live = redis.call('HGETALL', skey), false
+  for i = 1, #sessions, 2 do
+    if tonumber(string.match(sessions[i + 1], '^(%d+)')) <= t then return false end
+    if sessions[i] == event.s then live = true end
+  end
+  if not live then return false end
+  event.at = NOW
+  redis.call('HSET', lkey, event_key, cjson.encode(event))
+  redis.call('PEXPIRE', lkey, window)
+  redis.call('HSET', skey, event.s, t + event.ttl)
+  redis.call('ZADD', key.sessions(), t + event.ttl, agent .. '/' .. event.s)
+  redis.call('HSET', akey, 'last', event_key, 'log_size', size + 1)
+  return true
+end
+
 -- Applies one event to an agent, in stream order whatever the arrival order.
 -- Returns 'applied' or 'stale', and whether a session opened that was not live before.
 --
