@@ -31,6 +31,44 @@ struct PresenceScriptTests {
         #expect(again.earliestExpiry != nil, "the worker that applied it first may have died before scheduling the sweep")
     }
 
+    @Test func aHeartbeatOfALiveSessionLeavesTheSweepScheduleAloneUnlessAReplyAsks() throws {
+        let agent = Identifier("a")!, session = Identifier("s")!
+        #expect(try apply("10-0", .login(agent: agent, session: session)).earliestExpiry != nil, "a new session may move the sweep earlier")
+        let extended = try apply("20-0", .heartbeat(agent: agent, session: session))
+        #expect(extended.kind == .applied)
+        #expect(extended.earliestExpiry == nil, "extending a live session cannot move the sweep earlier")
+        #expect(try connection.send(RedisCommand("HGET", schema.workspace(workspace).agent(agent) + ":sessions", "s")).int == 20 + 3_600_000)
+        var call = applier.call(for: IntakeEntry(workspace: workspace, command: .heartbeat(agent: agent, session: session)), entryID: "30-0")
+        call.reply = true
+        let replied = try ScriptOutcome(reply: try connection.call(call.function, command: call.command))
+        #expect(replied.json != nil && replied.earliestExpiry == 30 + 3_600_000, "a reply reports the schedule for every login and heartbeat")
+    }
+
+    /// Heartbeats in order are appended to the log without reading it (and without the
+    /// whole state): a late entry put in order must still replay them.
+    @Test func aLateEntryIsReplayedAcrossHeartbeatsAppendedInOrder() throws {
+        let agent = Identifier("a")!, session = Identifier("s")!
+        let key = schema.workspace(workspace).agent(agent)
+        for id in ["1000-0", "2000-0", "3000-0"] { #expect(try apply(id, .heartbeat(agent: agent, session: session)).kind == .applied) }
+        #expect(try apply("4000-0", .setStatus(agent: agent, status: .busy, message: nil, actor: nil)).kind == .applied)
+        #expect(try apply("2500-0", .setStatus(agent: agent, status: .away, message: nil, actor: nil)).kind == .applied)
+        #expect(try connection.send(RedisCommand("HGET", key, "status")).string == "busy")
+        #expect(try connection.send(RedisCommand("HGET", key + ":sessions", "s")).int == 3000 + 3_600_000,
+                "the replay keeps the expiry of the last heartbeat")
+        let logged = try connection.send(RedisCommand("HKEYS", key + ":log")).array?.compactMap(\.string) ?? []
+        #expect(Set(logged) == ["base", "1000-0", "2000-0", "2500-0", "3000-0", "4000-0"])
+        #expect(try connection.send(RedisCommand("HGET", key, "log_size")).int == 5, "log_size counts the logged events")
+        #expect(try apply("2000-0", .heartbeat(agent: agent, session: session)).kind == .stale)
+    }
+
+    /// The worker writes the event JSON by hand: text that JSON must escape arrives verbatim.
+    @Test func aStatusMessageThatJSONMustEscapeIsStoredVerbatim() throws {
+        let agent = Identifier("a")!
+        let message = "say \"hi\" \\ back\tsoon \u{1} ✓"
+        #expect(try apply("10-0", .setStatus(agent: agent, status: .away, message: message, actor: nil)).kind == .applied)
+        #expect(try connection.send(RedisCommand("HGET", schema.workspace(workspace).agent(agent), "message")).string == message)
+    }
+
     @Test func aRedeliveredOverrideIsStaleEvenAfterTheSupervisorWasDemoted() throws {
         let agent = Identifier("a")!, supervisor = Identifier("boss")!
         _ = try apply("10-0", .updateProfile(agent: supervisor, change: ProfileChange(role: .supervisor)))

@@ -7,37 +7,58 @@ import Redis
 public enum AgentEventScript {
     static let function = SwitchboardLibrary.library.function("agent_event")
 
-    /// The event JSON the state machine (Lua/includes/agent_state.lua) steps on, for one `agent.*` command.
-    static func event(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> [String: Any] {
+    /// The event JSON the state machine (Lua/includes/agent_state.lua) steps on, for one
+    /// `agent.*` command. Written by hand: one per entry on the hot path, where
+    /// JSONSerialization cost more than the function.
+    static func eventJSON(for command: IntakeCommand, sessionTTLMilliseconds ttl: Int) -> String {
         switch command {
         case .newConversation, .closeConversation, .updateSettings, .assignConversation, .transferConversation, .reassignAgent:
             preconditionFailure("not an agent command: \(command.op)")
         case .login(_, let session), .heartbeat(_, let session):
-            return ["k": "open", "s": session.rawValue, "ttl": ttl]
+            return #"{"k":"open","s":"# + JSONText.quoted(session.rawValue) + #","ttl":\#(ttl)}"#
         case .logout(_, let session):
-            return ["k": "close", "s": session.rawValue]
+            return #"{"k":"close","s":"# + JSONText.quoted(session.rawValue) + "}"
         case .setStatus(_, let status, let message, let actor):
-            var event: [String: Any] = ["k": "status", "st": status.rawValue]
-            if let message { event["m"] = message }
-            if let actor { event["a"] = actor.rawValue }
-            return event
+            var json = #"{"k":"status","st":"# + JSONText.quoted(status.rawValue)
+            if let message { json += #","m":"# + JSONText.quoted(message) }
+            if let actor { json += #","a":"# + JSONText.quoted(actor.rawValue) }
+            return json + "}"
         case .updateProfile(_, let change):
-            var fields: [String: String] = [:]
-            if let value = change.preferredStatus { fields["preferred_status"] = value.rawValue }
-            if let value = change.acceptChatsAfterLogin { fields["accept_chats_after_login"] = value ? "true" : "false" }
-            if let value = change.capacity { fields["capacity"] = String(value) }
-            if let value = change.teams { fields["teams"] = value.map(\.rawValue).joined(separator: ",") }
-            if let value = change.role { fields["role"] = value.rawValue }
-            return ["k": "profile", "f": fields]
+            var fields: [(String, String)] = []
+            if let value = change.preferredStatus { fields.append(("preferred_status", value.rawValue)) }
+            if let value = change.acceptChatsAfterLogin { fields.append(("accept_chats_after_login", value ? "true" : "false")) }
+            if let value = change.capacity { fields.append(("capacity", String(value))) }
+            if let value = change.teams { fields.append(("teams", value.map(\.rawValue).joined(separator: ","))) }
+            if let value = change.role { fields.append(("role", value.rawValue)) }
+            return #"{"k":"profile","f":{"# + fields.map { JSONText.quoted($0.0) + ":" + JSONText.quoted($0.1) }.joined(separator: ",") + "}}"
         }
     }
 
     static func call(keys: WorkspaceKeys, entryID: String, eventsCap: Int, command: IntakeCommand,
                      sessionTTLMilliseconds: Int, replay: ReplayLimits) -> WorkspaceFunctionCall {
-        let json = (try? JSONSerialization.data(withJSONObject: event(for: command, sessionTTLMilliseconds: sessionTTLMilliseconds)))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return WorkspaceFunctionCall(function, keys: keys, entryID: entryID, eventsCap: eventsCap,
-                                     arguments: [command.agent?.rawValue ?? "", json, replay.windowMilliseconds, replay.maxEvents])
+        WorkspaceFunctionCall(function, keys: keys, entryID: entryID, eventsCap: eventsCap,
+                              arguments: [command.agent?.rawValue ?? "", eventJSON(for: command, sessionTTLMilliseconds: sessionTTLMilliseconds),
+                                          replay.windowMilliseconds, replay.maxEvents])
+    }
+}
+
+/// JSON string literals, for the few JSON texts the worker writes by hand.
+enum JSONText {
+    /// `text` as a JSON string literal, quotes included.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 }
 

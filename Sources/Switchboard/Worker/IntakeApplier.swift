@@ -8,7 +8,14 @@ struct IntakeApplier {
 
     var replay = ReplayLimits()
 
+    /// The call, asking for the JSON outcome when the entry wants a reply.
     func call(for entry: IntakeEntry, entryID: String) -> WorkspaceFunctionCall {
+        var call = functionCall(for: entry, entryID: entryID)
+        call.reply = entry.wantsReply
+        return call
+    }
+
+    private func functionCall(for entry: IntakeEntry, entryID: String) -> WorkspaceFunctionCall {
         let workspace = keys.workspace(entry.workspace)
         switch entry.command {
         case .newConversation(let conversation, let team, let priority):

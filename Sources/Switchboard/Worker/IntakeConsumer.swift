@@ -207,6 +207,8 @@ final class IntakeConsumer {
         }
 
         let replies = try connection.callPipelined(calls.map { ($0.call.function, $0.call.command) })
+        // Sweep and widget schedules, merged per workspace for the whole batch.
+        var schedule = Schedules()
         for (item, reply) in zip(calls, replies) {
             if let error = reply.serverError {
                 // Redis cannot run scripts right now (out of memory, loading, a read-only
@@ -231,32 +233,36 @@ final class IntakeConsumer {
                 followUp += deadLetter(item.record, error: outcome.error ?? "The entry was rejected.", outcome: outcome.json)
                 continue
             }
-            if let earliest = outcome.earliestExpiry {
-                followUp.append(RedisCommand("SADD", keys.workspaces, item.entry.workspace.rawValue))
-                followUp.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", Int(earliest), item.entry.workspace.rawValue))
-            }
-            if outcome.widgetSchedule {
-                // Due now, in the clock the scheduler compares with.
-                followUp.append(RedisCommand("ZADD", keys.widgetSchedule, configuration.widgetClockMilliseconds, item.entry.workspace.rawValue))
-                // Known to the safety sweep, which puts it back on the schedule if this is lost.
-                followUp.append(RedisCommand("SADD", keys.workspaces, item.entry.workspace.rawValue))
-            }
-            if item.entry.wantsReply { followUp += replyCommands(to: item.record, json: outcome.json) }
+            let workspace = item.entry.workspace.rawValue
+            if let earliest = outcome.earliestExpiry { schedule.sweep(workspace, at: earliest) }
+            if outcome.widgetSchedule { schedule.widgets.insert(workspace) }
+            if item.entry.wantsReply, let json = outcome.json { followUp += replyCommands(to: item.record, json: json) }
         }
+        let deadLetters = followUp.filter { $0.name == "XADD" }.count
+        followUp += schedule.commands(keys: keys, widgetClockMilliseconds: configuration.widgetClockMilliseconds)
 
         // Acknowledge only once every dead letter is written: an entry must end applied or
-        // dead-lettered, never neither.
-        for (command, reply) in zip(followUp, try connection.pipeline(followUp)) {
-            guard let error = reply.serverError else { continue }
-            if command.name == "XADD" { throw error }
-            logger.error("follow-up command failed", metadata: ["command": command.name, "error": error.message])
+        // dead-lettered, never neither. Without dead letters the follow-ups ride in the
+        // acknowledging round trip.
+        func check(_ commands: [RedisCommand], _ replies: [RedisValue]) throws {
+            for (command, reply) in zip(commands, replies) {
+                guard let error = reply.serverError else { continue }
+                if command.name == "XADD" || command.name == "XACK" { throw error }
+                logger.error("follow-up command failed", metadata: ["command": command.name, "error": error.message])
+            }
         }
-        try acknowledge(records, on: connection)
+        var last = acknowledgements(of: records)
+        if deadLetters > 0 {
+            try check(followUp, try connection.pipeline(followUp))
+        } else {
+            last = followUp + last
+        }
+        try check(last, try connection.pipeline(last))
 
         // Counted once acknowledged: a batch retried after a failure is not counted twice.
         handled += records.count
         metrics.assignments.increment(by: Double(assignments))
-        metrics.deadLetters.increment(by: Double(followUp.filter { $0.name == "XADD" }.count))
+        metrics.deadLetters.increment(by: Double(deadLetters))
         for (count, number) in counts { metrics.entries.increment(by: Double(number), labels: ["op": count.op, "outcome": count.outcome]) }
         let now = Date().timeIntervalSince1970
         for record in records {
@@ -268,15 +274,42 @@ final class IntakeConsumer {
 
     private struct Count: Hashable { let op: String; let outcome: String }
 
-    /// `XACK` and `XDEL` of the records, in each one's own stream, in one round trip.
-    private func acknowledge(_ records: [IntakeRecord], on connection: RedisConnection) throws {
+    /// What a batch asks of the schedules: each workspace once, with its earliest expiry.
+    private struct Schedules {
+        /// Workspace → the earliest session expiry its entries reported (ms).
+        var sweeps: [String: Int64] = [:]
+        /// Workspaces whose business hours must be computed, due now.
+        var widgets: Set<String> = []
+
+        mutating func sweep(_ workspace: String, at earliest: Int64) {
+            sweeps[workspace] = min(earliest, sweeps[workspace] ?? earliest)
+        }
+
+        /// `SADD` of the workspaces to the set the safety sweep reads, `ZADD LT` of the sweep
+        /// schedule, `ZADD` of the widget schedule: at most one of each per batch.
+        func commands(keys: KeySchema, widgetClockMilliseconds: Int) -> [RedisCommand] {
+            if sweeps.isEmpty && widgets.isEmpty { return [] }
+            let known = Set(sweeps.keys).union(widgets).sorted()
+            var commands = [RedisCommand("SADD", arguments: [keys.workspaces] + known)]
+            if !sweeps.isEmpty {
+                commands.append(RedisCommand("ZADD", arguments: [keys.sweepSchedule, "LT"]
+                    + sweeps.sorted { $0.key < $1.key }.flatMap { [Int($0.value), $0.key] as [any RedisArgumentConvertible] }))
+            }
+            if !widgets.isEmpty {
+                // Due now, in the clock the scheduler compares with.
+                commands.append(RedisCommand("ZADD", arguments: [keys.widgetSchedule]
+                    + widgets.sorted().flatMap { [widgetClockMilliseconds, $0] as [any RedisArgumentConvertible] }))
+            }
+            return commands
+        }
+    }
+
+    /// `XACK` and `XDEL` of the records, in each one's own stream.
+    private func acknowledgements(of records: [IntakeRecord]) -> [RedisCommand] {
         let streamsHeld = streams.filter { stream in records.contains { $0.stream == stream } }
-        let commands = streamsHeld.flatMap { stream in
+        return streamsHeld.flatMap { stream in
             let ids = records.filter { $0.stream == stream }.map(\.id)
             return [RedisCommand("XACK", arguments: [stream, keys.consumerGroup] + ids), RedisCommand("XDEL", arguments: [stream] + ids)]
-        }
-        for (command, reply) in zip(commands, try connection.pipeline(commands)) where command.name == "XACK" {
-            if let error = reply.serverError { throw error }
         }
     }
 

@@ -10,19 +10,20 @@ register('conversation_new', function(KEYS, ARGV)
   local suffix = team_suffix(team)
   local arrival = redis.call('HINCRBY', key.meta(), 'queue_seq', 1)
   local score = -priority * 1099511627776 + arrival
-  move_conversation(conversation, nil, 'queued', 'team', team, 'priority', priority, 'queue_score', score,
-    'created_at', NOW, 'entry', ENTRY)
+  local fields = {'team', team, 'priority', priority, 'queue_score', score, 'created_at', NOW, 'entry', ENTRY}
   if team ~= '' then redis.call('SADD', key.teams(), team) end
   -- Nobody waits in this queue and an agent has room: straight to the agent, without a
-  -- queued step (the busiest path, so the fewest writes). A waiting queue means no agent
-  -- had room, as queues drain whenever room appears.
+  -- queued step (the busiest path, so the fewest writes: the conversation hash is written
+  -- once, assigned). A waiting queue means no agent had room, as queues drain whenever
+  -- room appears.
   if redis.call('ZCARD', key.queue(suffix)) == 0 then
     local agent = candidate(suffix)
     if agent then
-      assign(conversation, agent, 'routed', nil, 'queued', team, false)
+      assign(conversation, agent, 'routed', nil, nil, team, false, fields)
       return outcome('applied')
     end
   end
+  move_conversation(conversation, nil, 'queued', unpack(fields))
   redis.call('ZADD', key.queue(suffix), score, conversation)
   emit('queued', {conversation_id = conversation, team = team, priority = priority},
     {'type', 'conversation_id', 'team', 'priority', 'timestamp', 'version', 'entry'})

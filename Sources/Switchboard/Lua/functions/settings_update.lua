@@ -1,11 +1,12 @@
 -- workspace.settings: stores the settings newer than those stored, re-places agents and
--- drains every queue when routing changed, re-evaluates the widget. ARGV[4…] name, value pairs.
+-- drains every queue when routing changed, re-evaluates the widget. ARGV[4…] name, value pairs
+-- (then the reply flag, context.lua).
 register('settings_update', function(KEYS, ARGV)
   begin(KEYS, ARGV)
   -- Each setting keeps the entry id that set it: settings applied out of order end as in
   -- stream order.
   local fields = {}
-  for i = 4, #ARGV, 2 do
+  for i = 4, #ARGV - 1, 2 do
     if newer(ENTRY, redis.call('HGET', key.settings(), 'v.' .. ARGV[i])) then
       fields[#fields + 1] = ARGV[i]
       fields[#fields + 1] = ARGV[i + 1]

@@ -10,9 +10,20 @@
 -- so a backlog drained by several workers at once is still put in order; an entry
 -- arriving after its successors were folded out of the log is acknowledged without effect.
 --
+-- Why a log and not batches applied one at a time per intake shard (a lease): the log's
+-- cost on the common, in-order path was reading it (HGETALL, JSON of every event and of
+-- the base) and a second staleness check, not keeping it. An in-order event now costs the
+-- log one HSET and one PEXPIRE, and nothing else; a lease would instead make every worker
+-- of a shard wait for the slowest batch, and still need this machinery (or fencing) for a
+-- holder that pauses past its lease. Per in-order event the log's share fell from three
+-- reads (the staleness check twice, the whole log) and three writes, with JSON of the
+-- base, to two writes (the event's JSON only).
+--
 -- Keys per agent (keys.lua; all under the workspace's hash tag):
 --   agent:<id>           hash, the current state (docs/keys.md) plus `last`, the newest
---                        event id applied: without a log, anything at or below it is stale
+--                        event id applied: without a log, anything at or below it is stale;
+--                        and `log_start`/`log_size`, what the last write of the log left
+--                        in it, so that an in-order event is logged without reading the log
 --   agent:<id>:sessions  hash, session → expiry (ms), mirrored in the workspace's
 --                        `sessions` sorted set that the sweeper reads
 --   agent:<id>:log       hash, event id → event JSON, plus `base`, the state JSON before
@@ -38,8 +49,14 @@ local function event_before(a, b)
   return as < bs
 end
 
+-- The state, and in one read what the agent hash says of the log (`log_start`,
+-- `log_size`) and routing's `load` and `assigned_seq` (kept outside the state).
+-- (Plain loops: this runs at FUNCTION LOAD, where neither `unpack` nor `ipairs` exists.)
+local LOADED_FIELDS, LOG_AND_ROUTING_FIELDS = {}, {'log_start', 'log_size', 'load', 'assigned_seq'}
+for i = 1, #STATE_FIELDS do LOADED_FIELDS[i] = STATE_FIELDS[i] end
+for i = 1, #LOG_AND_ROUTING_FIELDS do LOADED_FIELDS[#STATE_FIELDS + i] = LOG_AND_ROUTING_FIELDS[i] end
 local function load_state(agent)
-  local values = redis.call('HMGET', key.agent(agent), unpack(STATE_FIELDS))
+  local values = redis.call('HMGET', key.agent(agent), unpack(LOADED_FIELDS))
   local state = {sessions = {}}
   for i, name in ipairs(STATE_FIELDS) do if values[i] then state[name] = values[i] end end
   -- A new agent's hash is written whole, defaults included, so operators see them.
@@ -48,7 +65,9 @@ local function load_state(agent)
   state.routable = state.routable or '0'
   local sessions = redis.call('HGETALL', key.agent_sessions(agent))
   for i = 1, #sessions, 2 do state.sessions[sessions[i]] = tonumber(string.match(sessions[i + 1], '^(%d+)')) end
-  return state
+  local n = #STATE_FIELDS
+  return state, {start = tonumber(values[n + 1]), size = tonumber(values[n + 2]),
+    load = tonumber(values[n + 3]) or 0, assigned_seq = tonumber(values[n + 4]) or 0}
 end
 
 local function copy_state(state)
@@ -114,8 +133,10 @@ local function replay(state, agent, log, keys)
   return state
 end
 
--- Writes the changed fields and sessions, and broadcasts a status change.
-local function store_state(agent, before, after)
+-- Writes the changed fields and sessions (and the log's `log_start`/`log_size`, or
+-- deletes them when `log` is false), and broadcasts a status change. `loaded` is
+-- load_state's second result.
+local function store_state(agent, before, after, log, loaded)
   local akey, skey = key.agent(agent), key.agent_sessions(agent)
   local set, del = {}, {}
   for _, name in ipairs(STATE_FIELDS) do
@@ -123,6 +144,12 @@ local function store_state(agent, before, after)
     if value ~= before[name] or (before.fresh and value ~= nil) then
       if value == nil then del[#del + 1] = name else set[#set + 1] = name; set[#set + 1] = tostring(value) end
     end
+  end
+  if log then
+    set[#set + 1] = 'log_start'; set[#set + 1] = log.start
+    set[#set + 1] = 'log_size'; set[#set + 1] = log.size
+  elseif log == false then
+    del[#del + 1] = 'log_start'; del[#del + 1] = 'log_size'
   end
   if #set > 0 then redis.call('HSET', akey, unpack(set)) end
   if #del > 0 then redis.call('HDEL', akey, unpack(del)) end
@@ -138,7 +165,7 @@ local function store_state(agent, before, after)
       redis.call('ZADD', key.sessions(), expiry, agent .. '/' .. session)
     end
   end
-  redis.call('SADD', key.agents(), agent)
+  if before.fresh then redis.call('SADD', key.agents(), agent) end
 
   if after.status ~= before.status or (after.message or '') ~= (before.message or '') then
     local actor = (after.status_actor and after.status_actor ~= '') and after.status_actor or cjson.null
@@ -169,7 +196,9 @@ local function store_state(agent, before, after)
   -- the queues it serves drain.
   if after.status ~= before.status or after.routable ~= before.routable or after.capacity ~= before.capacity
      or after.teams ~= before.teams or (next(after.sessions) == nil) ~= (next(before.sessions) == nil) then
-    reroute_agent(agent, before.teams)
+    -- The routing view of the state just written, without reading it back.
+    reroute_agent(agent, before.teams, {status = after.status, routable = after.routable, capacity = after.capacity,
+      teams = after.teams or '', load = loaded.load, assigned_seq = loaded.assigned_seq, has_session = next(after.sessions) ~= nil})
   end
 end
 
@@ -183,27 +212,99 @@ local function is_stale(agent, event_key)
   return floor ~= false and floor ~= nil and not event_before(floor, event_key)
 end
 
+-- The commonest entry, a heartbeat in order that extends a live session while no
+-- session of the agent has ended: what `step` and `store_state` would do comes down to
+-- the session's expiry, `last` and the log, so only those are read and written. Returns
+-- false (having changed nothing) for any other case, which apply_event then handles.
+local function extend_session(agent, event_key, event, window, max_log)
+  local akey, lkey, skey = key.agent(agent), key.agent_log(agent), key.agent_sessions(agent)
+  local v = redis.call('HMGET', akey, 'last', 'log_start', 'log_size')
+  local start, size = tonumber(v[2]), tonumber(v[3])
+  if not v[1] or not event_before(v[1], event_key) then return false end
+  if not (start and size and start > NOW - window + 1000 and size < max_log) then return false end
+  local t = (event_key_parts(event_key))
+  local sessions, live = redis.call('HGETALL', skey), false
+  for i = 1, #sessions, 2 do
+    if tonumber(string.match(sessions[i + 1], '^(%d+)')) <= t then return false end
+    if sessions[i] == event.s then live = true end
+  end
+  if not live then return false end
+  event.at = NOW
+  redis.call('HSET', lkey, event_key, cjson.encode(event))
+  redis.call('PEXPIRE', lkey, window)
+  redis.call('HSET', skey, event.s, t + event.ttl)
+  redis.call('ZADD', key.sessions(), t + event.ttl, agent .. '/' .. event.s)
+  redis.call('HSET', akey, 'last', event_key, 'log_size', size + 1)
+  return true
+end
+
 -- Applies one event to an agent, in stream order whatever the arrival order.
--- Returns 'applied' or 'stale'.
+-- Returns 'applied' or 'stale', and whether a session opened that was not live before.
+--
+-- In order (after `last`, the newest event applied: the common case) the event is
+-- neither a duplicate nor below the log's floor, and nothing logged follows it, so it
+-- is applied to the stored state and appended to the log without reading the log: the
+-- agent hash's `log_start` (apply time of the log's first event in id order) and
+-- `log_size` say whether the log exists and whether something is due to fold. Only a
+-- late entry, a fold or an unknown log reads the whole log (below). These two fields
+-- live in the agent hash, which this step reads anyway, not in the log: workers of the
+-- previous version read every other field of the log as an event.
 local function apply_event(agent, event_key, event, window, max_log)
   local lkey = key.agent_log(agent)
-  if is_stale(agent, event_key) then return 'stale' end
+  local before, meta = load_state(agent)
+  local in_order = not before.last or event_before(before.last, event_key)
+  if not in_order and is_stale(agent, event_key) then return 'stale' end
   event.at = NOW
+  local encoded = cjson.encode(event)
 
-  local before = load_state(agent)
+  local function opened(after)
+    for session in pairs(after.sessions) do if not before.sessions[session] then return true end end
+    return false
+  end
+
+  if in_order then
+    local log
+    -- A second of margin: the log surely has not expired (nor has its first event
+    -- left the window) when its first event was applied that recently.
+    if meta.start and meta.size and meta.start > NOW - window + 1000 and meta.size < max_log then
+      redis.call('HSET', lkey, event_key, encoded)
+      log = {start = meta.start, size = meta.size + 1}
+    elseif max_log > 0 and (not meta.start or meta.start <= NOW - window + 1000) and redis.call('EXISTS', lkey) == 0 then
+      -- A new log starts from the stored state, which already holds every event up to
+      -- `last`: those stay stale.
+      local fields = {'base', cjson.encode(copy_state(before)), event_key, encoded}
+      if before.last then fields[#fields + 1] = 'floor'; fields[#fields + 1] = before.last end
+      redis.call('HSET', lkey, unpack(fields))
+      log = {start = NOW, size = 1}
+    end
+    if log then
+      -- Untouched for a window, every event in it would be folded: let Redis do it.
+      redis.call('PEXPIRE', lkey, window)
+      local after = copy_state(before)
+      step(after, agent, event, (event_key_parts(event_key)))
+      after.last = event_key
+      store_state(agent, before, after, log, meta)
+      return 'applied', opened(after)
+    end
+  end
+
   local log = {}
   local raw = redis.call('HGETALL', lkey)
   for i = 1, #raw, 2 do log[raw[i]] = raw[i + 1] end
   local base, floor = log.base, log.floor
   log.base, log.floor = nil, nil
   local keys = {}
-  for k in pairs(log) do keys[#keys + 1] = k end
+  if base ~= nil then for k in pairs(log) do keys[#keys + 1] = k end end
   table.sort(keys, event_before)
   -- A new log starts from the stored state, which already holds every event up to
-  -- `last`: those stay stale.
-  if base == nil then base, floor = cjson.encode(copy_state(before)), before.last end
+  -- `last`: those stay stale. (Events left without a base, by a hand edit, are dropped:
+  -- the stored state holds them already.)
+  if base == nil then
+    if #raw > 0 then redis.call('DEL', lkey) end
+    log = {}
+    base, floor = cjson.encode(copy_state(before)), before.last
+  end
 
-  local encoded = cjson.encode(event)
   local after
   if #keys == 0 or event_before(keys[#keys], event_key) then
     after = copy_state(before)
@@ -219,20 +320,22 @@ local function apply_event(agent, event_key, event, window, max_log)
 
   -- Fold events applied longer ago than the replay window (or beyond the size cap) into
   -- the base; when every event is folded the log is deleted.
-  local fold = 0
+  local fold, start = 0, nil
   while fold < #keys do
     local applied_at = cjson.decode(log[keys[fold + 1]]).at or 0
-    if #keys - fold <= max_log and applied_at >= NOW - window then break end
+    if #keys - fold <= max_log and applied_at >= NOW - window then start = applied_at; break end
     fold = fold + 1
   end
   if fold > 0 then
     local folded = {}
     for i = 1, fold do folded[i] = keys[i] end
     base = cjson.encode(replay(copy_state(load_base(base)), agent, log, folded))
+    local gone = {}
     for i = 1, fold do
-      if log[keys[i]] and keys[i] ~= event_key then redis.call('HDEL', lkey, keys[i]) end
+      if log[keys[i]] and keys[i] ~= event_key then gone[#gone + 1] = keys[i] end
       log[keys[i]] = nil
     end
+    if #gone > 0 then redis.call('HDEL', lkey, unpack(gone)) end
   end
   if fold == #keys then
     redis.call('DEL', lkey)
@@ -245,6 +348,6 @@ local function apply_event(agent, event_key, event, window, max_log)
     redis.call('PEXPIRE', lkey, window)
   end
   after.last = keys[#keys]
-  store_state(agent, before, after)
-  return 'applied'
+  store_state(agent, before, after, start and {start = start, size = #keys - fold} or false, meta)
+  return 'applied', opened(after)
 end

@@ -8,16 +8,21 @@
 --   KEYS[1]  the workspace's meta hash `sb:{ws}:meta`; every other key is derived from its
 --            prefix `sb:{ws}:` (keys.lua) and so shares the workspace's hash tag (one slot).
 --   ARGV[1]  workspace id, ARGV[2] intake entry id (the version for last-writer-wins),
---   ARGV[3]  events stream cap; then the function's own arguments from ARGV[4].
--- A writing function returns a JSON outcome: {"outcome": "applied" | "stale" | "rejected",
---   "error": sentence (when rejected), "earliest": ms of the earliest session expiry (when a
---   session was opened or refreshed), "events": [the emitted events]}.
+--   ARGV[3]  events stream cap; then the function's own arguments from ARGV[4]; the last
+--            argument is '1' when the entry asked for a reply (`reply 1`), else '0'.
+-- With a reply asked for, a writing function returns a JSON outcome: {"outcome": "applied" |
+--   "stale" | "rejected", "error": sentence (when rejected), "earliest": ms of the earliest
+--   session expiry (when a session was opened, or for any login/heartbeat), "events": [the
+--   emitted events]}. Otherwise it returns the compact form only the worker reads: an array
+--   of the outcome, then name/value pairs of the same fields (events left out; `assigned`:
+--   how many conversations it assigned), so the common case encodes and parses no JSON.
 
 -- `LIBRARY` (the library's versioned name) is declared by the assembler, above this file.
 local P, WS          -- the workspace's key prefix `sb:{ws}:` and its id
 local EVENTS_MAX     -- the events stream's cap
 local NOW            -- Redis's clock, ms
 local ENTRY          -- the intake entry id being applied ('' for a sweep or schedule)
+local REPLY          -- whether the outcome is for a reply (JSON) or for the worker (compact)
 local EMITTED        -- the events this call emitted, for its outcome
 local SETTINGS       -- the workspace's settings, read once per call (settings())
 
@@ -37,6 +42,7 @@ local function begin(KEYS, ARGV)
   local T = redis.call('TIME')
   NOW = tonumber(T[1]) * 1000 + math.floor(tonumber(T[2]) / 1000)
   ENTRY = ARGV[2]
+  REPLY = ARGV[#ARGV] == '1'
   -- '*': a direct call (benchmarks) ordered as an entry written now.
   if ENTRY == '*' then ENTRY = NOW .. '-' .. redis.call('HINCRBY', KEYS[1], 'direct_seq', 1) end
   EMITTED = {}

@@ -1,9 +1,10 @@
 -- A conversation's `state`: the allowed moves, and the one function that writes it.
 
 -- from → the states it may move to; '' is a conversation not stored yet (a close may
--- overtake its conversation.new: the closed hash is then kept so the new one is stale).
+-- overtake its conversation.new: the closed hash is then kept so the new one is stale; a
+-- new conversation with an agent free is stored assigned, without a queued step).
 local CONVERSATION_MOVES = {
-  [''] = {queued = true, closed = true},
+  [''] = {queued = true, assigned = true, closed = true},
   queued = {queued = true, assigned = true, closed = true},     -- routed or assigned; transferred; closed
   assigned = {queued = true, assigned = true, closed = true},   -- requeued or transferred; reassigned; closed
   closed = {},

@@ -56,7 +56,20 @@ end
 
 local function outcome(kind, extra)
   local result = extra or {}
-  result.outcome = kind
-  if #EMITTED > 0 then result.events = EMITTED end
-  return cjson.encode(result)
+  if REPLY then
+    result.outcome = kind
+    if #EMITTED > 0 then result.events = EMITTED end
+    return cjson.encode(result)
+  end
+  local compact = {kind}
+  for name, value in pairs(result) do
+    if value ~= nil and value ~= false and value ~= cjson.null then
+      compact[#compact + 1] = name
+      compact[#compact + 1] = value == true and 1 or value
+    end
+  end
+  local assigned = 0
+  for _, event in ipairs(EMITTED) do if event.type == 'assigned' then assigned = assigned + 1 end end
+  if assigned > 0 then compact[#compact + 1] = 'assigned'; compact[#compact + 1] = assigned end
+  return compact
 end

@@ -55,11 +55,12 @@ end
 
 -- Gives a conversation to an agent: one step, with the agent's load and pools updated.
 -- `from` is the conversation's state now (queued or assigned); `team` may be passed when
--- the caller knows it; `queued` false when the conversation never entered its queue.
-local function assign(conversation, agent, reason, actor, from, team, queued)
+-- the caller knows it; `queued` false when the conversation never entered its queue;
+-- `fields`: more conversation fields to write in the same HSET.
+local function assign(conversation, agent, reason, actor, from, team, queued, fields)
   team = team or redis.call('HGET', key.conversation(conversation), 'team') or ''
   if queued ~= false then redis.call('ZREM', key.queue(team_suffix(team)), conversation) end
-  move_conversation(conversation, from, 'assigned', 'agent', agent, 'assigned_at', NOW)
+  move_conversation(conversation, from, 'assigned', 'agent', agent, 'assigned_at', NOW, unpack(fields or {}))
   redis.call('SADD', key.agent_conversations(agent), conversation)
   local a = routing_view(agent)
   a.load = a.load + 1
@@ -159,7 +160,8 @@ local function widget_eval()
 end
 
 -- After an agent's state or load changed: pools first, then the queues it may serve.
-local function reroute_agent(agent, old_teams)
-  local a = routing_view(agent)
+-- `a`: the agent's routing view when the caller has it already.
+local function reroute_agent(agent, old_teams, a)
+  a = a or routing_view(agent)
   if sync_pools(agent, a, old_teams) then drain_queues(suffixes(a.teams)) end
 end
