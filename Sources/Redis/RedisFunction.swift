@@ -89,7 +89,9 @@ extension RedisConnection {
     /// a Redis restart without persistence or `FUNCTION FLUSH`) are re-sent, after loading
     /// their libraries, in a second pipeline; their effects may therefore land after later
     /// calls' effects.
-    /// - Returns: One reply per call, in call order; function errors stay in place as `.error`.
+    /// - Returns: One reply per call, in call order; function errors stay in place as `.error`,
+    ///   and so does a second "Function not found" (the library was flushed again between the
+    ///   load and the re-send): the caller decides whether to try again.
     /// - Throws: ``RedisClientError`` on I/O failure, ``RedisServerError`` if loading fails.
     public func callPipelined(_ calls: [(function: RedisFunction, command: RedisCommand)]) throws -> [RedisValue] {
         var replies = try pipeline(calls.map(\.command))

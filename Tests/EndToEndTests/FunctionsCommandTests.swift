@@ -35,9 +35,12 @@ struct FunctionsCommandTests {
 
         let listed = try ChildProcess.run(BuiltProducts.switchboard, ["functions", "--redis", server.url, "--prefix", "fn"])
         #expect(listed.status == 0, "\(listed.output)")
-        let rows = listed.output.split(separator: "\n").map(String.init)
-        #expect(rows.contains { $0.hasPrefix(own) && $0.contains("(this build)") && $0.contains("13") && $0.hasSuffix("fn-worker") }, "\(listed.output)")
-        #expect(rows.contains { $0.hasPrefix(Self.old) && $0.contains("none (prune removes it)") }, "\(listed.output)")
+        // Columns are two or more spaces apart; no cell holds two spaces in a row.
+        let rows = listed.output.split(separator: "\n").map { $0.split(separator: "  ").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let registered = try #require(try connection.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", own)).array?.first?.array?[5].array?.count)
+        #expect(rows.first == ["LIBRARY", "FUNCTIONS", "LIVE WORKERS"], "\(listed.output)")
+        #expect(rows.contains { $0 == [own + " (this build)", String(registered), "fn-worker"] }, "\(listed.output)")
+        #expect(rows.contains { $0 == [Self.old, "1", "none (prune removes it)"] }, "\(listed.output)")
 
         let json = try ChildProcess.run(BuiltProducts.switchboard, ["functions", "--redis", server.url, "--prefix", "fn", "--json"])
         let versions = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]], "\(json.output)")

@@ -47,6 +47,39 @@ struct RedisFunctionTests {
         #expect(replies.map(\.int) == (0..<50).map { $0 * 2 })
     }
 
+    /// Calls of a loaded library answer at once; calls of a missing one are re-sent after the
+    /// load; a call still missing after the load (here: a name the library does not register,
+    /// as after a FUNCTION FLUSH between the load and the re-send) stays in place as an error.
+    /// Every reply lands at its call's index.
+    @Test func aPipelineOfLoadedMissingAndStillMissingCallsKeepsCallOrder() throws {
+        let server = try RedisServerProcess()
+        let connection = RedisConnection(configuration: server.configuration(name: "sb-test-function-mixed"))
+        let loaded = Self.library("""
+        redis.register_function{function_name = LIBRARY .. '_double', callback = function(keys, args) return tonumber(args[1]) * 2 end}
+        """)
+        let missing = Self.library("""
+        redis.register_function{function_name = LIBRARY .. '_negate', callback = function(keys, args) return -tonumber(args[1]) end}
+        """)
+        try connection.load(loaded)
+        let double = loaded.function("double"), negate = missing.function("negate"), absent = missing.function("absent")
+        try connection.send(RedisCommand("CONFIG", "RESETSTAT"))
+        let calls = (0..<30).map { index in
+            let function = [double, negate, absent][index % 3]
+            return (function, function.command(keys: [], arguments: [index]))
+        }
+        let replies = try connection.callPipelined(calls)
+        for (index, reply) in replies.enumerated() {
+            switch index % 3 {
+            case 0: #expect(reply.int == index * 2, "call \(index): \(reply)")
+            case 1: #expect(reply.int == -index, "call \(index): \(reply)")
+            default: #expect(reply.serverError?.isMissingFunction == true, "call \(index): \(reply)")
+            }
+        }
+        let stats = try connection.info("commandstats")
+        #expect(stats["cmdstat_function|load"]?.hasPrefix("calls=1,") == true, "only the missing library is loaded, once: \(stats)")
+        #expect(stats["cmdstat_fcall"]?.hasPrefix("calls=50,") == true, "30 calls, then the 20 that missed re-sent once: \(stats)")
+    }
+
     @Test func functionErrorsAreServerErrors() throws {
         let connection = try TestRedis.connection()
         let failing = Self.library("""

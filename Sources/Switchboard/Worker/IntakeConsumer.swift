@@ -339,13 +339,16 @@ final class IntakeConsumer {
         return text + "."
     }
 
-    /// Errors after which the same script call would succeed later.
+    /// Errors after which the same function call would succeed later.
     static func isTransient(_ error: RedisServerError) -> Bool {
-        // An ACL refusal inside a script arrives as a plain ERR ("The user executing the
+        // An ACL refusal inside a function arrives as a plain ERR ("The user executing the
         // script can't run this command…" in Redis 7.0, NOPERM in later ones): a missing
         // permission is fixed by an operator, after which the entry applies; never dead-letter it.
-        ["OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "NOSCRIPT", "NOPERM"].contains(error.code)
+        // A function still missing after callPipelined loaded its library (FUNCTION FLUSH or
+        // DELETE between the load and the re-send) is loaded again on the next try.
+        ["OOM", "BUSY", "LOADING", "MASTERDOWN", "READONLY", "NOREPLICAS", "TRYAGAIN", "CLUSTERDOWN", "MISCONF", "NOPERM"].contains(error.code)
             || error.message.contains("NOPERM") || error.message.contains("The user executing the script can't")
+            || error.isMissingFunction
     }
 
     /// `XADD sb:dead` of the original fields plus the error, this worker and the entry id.
