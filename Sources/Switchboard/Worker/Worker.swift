@@ -73,7 +73,7 @@ public final class Worker: Sendable {
             }
             // Client errors wait out the connection's backoff on the next attempt; a server
             // refusing work (OOM, LOADING, READONLY, an ACL error) must not spin either.
-            if error is RedisServerError { pause(.milliseconds(250)) }
+            if !linkLost { pause(.milliseconds(250)) }
         }
 
         // Time-driven work any worker may do, each failing on its own: a broken sweep must
