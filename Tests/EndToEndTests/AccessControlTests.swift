@@ -335,6 +335,14 @@ struct AccessControlTests {
         #expect(try redis.admin.send(RedisCommand("FUNCTION", "LIST", "WITHCODE")).array ?? [] == listing, "the library is unchanged")
         let allowed = try operatorConnection.sendReturningErrors(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", "switchboard_*"))
         #expect(allowed.serverError == nil, "the operator may list the libraries: \(allowed)")
+
+        // A user that may load (an admin here) replaces the library: a worker puts its own code
+        // back when it reconnects, before it applies anything.
+        try redis.admin.send(RedisCommand("FUNCTION", "LOAD", "REPLACE", impostor))
+        try redis.admin.send(RedisCommand("CLIENT", "KILL", "USER", "switchboard-worker"))
+        let outcome = try Producer(connection: redis.admin).apply([("op", "agent.status"), ("agent", "42"), ("status", "away")], worker: worker)
+        #expect(outcome["outcome"] as? String == "applied", "\(outcome)\n\(worker.log)")
+        #expect(try redis.admin.send(RedisCommand("FUNCTION", "LIST", "WITHCODE")).array ?? [] == listing, "the worker's code is back")
     }
 
     // MARK: - The client user

@@ -51,6 +51,9 @@ public final class Worker: Sendable {
         let heartbeat = WorkerHeartbeat(configuration: configuration)
         let widgets = WidgetScheduler(configuration: configuration, logger: logger)
         connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
+        // Loaded by every new connection, also one reopened silently after an idle link broke,
+        // before anything is applied: this release's code, whoever replaced it meanwhile.
+        connection.librariesLoadedOnConnect = [SwitchboardLibrary.library]
         connection.onWaitingForServer = { [logger] error in
             logger.notice("redis not ready yet; waiting", metadata: ["reason": error.transientState?.reason ?? error.message,
                                                                      "up_to": redis.connectTimeout.shortDescription])
@@ -98,9 +101,8 @@ public final class Worker: Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 if !ready {
+                    // Its first command (re)connects, which loads the library: ready means loaded.
                     try consumer.ensureGroups(on: connection)
-                    // Loaded when it (re)connects, so readiness means "loaded".
-                    try connection.load(SwitchboardLibrary.library)
                     if consumer.recovery == nil { consumer.recovery = .retry }
                     ready = true
                     health.becameReady()
