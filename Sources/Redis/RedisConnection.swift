@@ -37,8 +37,8 @@ public final class RedisConnection {
     /// the connect timeout; not again until a connect has succeeded. The owner logs it: the
     /// connection has no logger.
     public var onWaitingForServer: ((RedisServerError) -> Void)?
-    /// Function libraries loaded (`FUNCTION LOAD REPLACE`) by every new connection, in its
-    /// set-up round trip, before any command of the owner: the functions it calls then run
+    /// Function libraries loaded (`FUNCTION LOAD REPLACE`) by every new connection, right
+    /// after its set-up and before any command of the owner: the functions it calls then run
     /// the code it was given, even if another user replaced a library of that name meanwhile
     /// (Redis does not tie a library's name to its code). Set it before the first command.
     public var librariesLoadedOnConnect: [RedisFunctionLibrary] = []

@@ -399,7 +399,7 @@ struct AccessControlTests {
     // MARK: - Upgrading the rules
 
     /// The rules of the release before the function library and intake shards (scripts,
-    /// one intake stream), as operations.md quotes them.
+    /// one intake stream); operations.md quotes the parts that changed.
     static let earlierRules = [
         "switchboard-worker on >worker-pw-7 resetkeys resetchannels ~sb:* &sb:* -@all +ping +select +client|setname +evalsha +script|load +xgroup|create +xreadgroup +xack +xdel +xadd +xrange +xpending +xclaim +set +del +exists +pexpire +rpush +sadd +srem +sismember +smembers +sscan +hset +hget +hmget +hgetall +hdel +hexists +hincrby +zadd +zrem +zrange +zrangebyscore +zremrangebyscore +zcard +zscore +scard +publish +time",
         "switchboard-operator on >operator-pw-7 resetkeys resetchannels %R~sb:* &sb:* -@all +@read -@dangerous +info +xinfo +xpending +evalsha_ro +script|load +subscribe +psubscribe +ping +client|setname +time",

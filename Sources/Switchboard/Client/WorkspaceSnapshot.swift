@@ -58,7 +58,7 @@ public struct WorkspaceSnapshotReader {
         let reply: RedisValue
         do {
             reply = try connection.call(WorkspaceSnapshotScript.function,
-                                        command: WorkspaceSnapshotScript.command(keys: keys.workspace(workspace), agent: agent))
+                                            command: WorkspaceSnapshotScript.command(keys: keys.workspace(workspace), agent: agent))
         } catch let missing as RedisFunctionLibraryNotLoaded {
             throw SwitchboardLibraryNotLoaded(missing)
         }
