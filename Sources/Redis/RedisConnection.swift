@@ -19,8 +19,9 @@ import Glibc
 /// The connection opens lazily and reopens itself after a failure: a command finding the
 /// link dead fails with a ``RedisClientError`` (the command may or may not have run), and
 /// the next command reconnects, waiting out an exponential backoff after failed attempts.
-/// Every (re)connect re-applies the command timeout, TCP keepalive, `AUTH`, `SELECT` and
-/// `CLIENT SETNAME`: hiredis's own `redisReconnect` would silently drop the first two.
+/// Every (re)connect re-applies the command timeout, TCP keepalive, `AUTH`, `SELECT`,
+/// `CLIENT SETNAME` and the libraries to load: hiredis's own `redisReconnect` would silently
+/// drop the first two.
 ///
 /// - Important: Not thread-safe. Use it from one thread, or through ``RedisClient``.
 public final class RedisConnection {
@@ -36,6 +37,11 @@ public final class RedisConnection {
     /// the connect timeout; not again until a connect has succeeded. The owner logs it: the
     /// connection has no logger.
     public var onWaitingForServer: ((RedisServerError) -> Void)?
+    /// Function libraries loaded (`FUNCTION LOAD REPLACE`) by every new connection, right
+    /// after its set-up and before any command of the owner: the functions it calls then run
+    /// the code it was given, even if another user replaced a library of that name meanwhile
+    /// (Redis does not tie a library's name to its code). Set it before the first command.
+    public var librariesLoadedOnConnect: [RedisFunctionLibrary] = []
 
     private var context: HiredisContext?
     private var consecutiveFailures = 0
@@ -182,6 +188,7 @@ public final class RedisConnection {
                     recoverySuggestion: "Check that the server is running and not overloaded (a stopped process, a full CPU, a long fork), or raise the connect timeout (--redis-connect-timeout).")
             }
             guard let refusal else {
+                try loadLibraries(on: context)
                 try context.setTimeout(configuration.commandTimeout)
                 return context
             }
@@ -211,6 +218,24 @@ public final class RedisConnection {
             "Gave up connecting to Redis at \(configuration) after the connect timeout (\(configuration.connectTimeout.shortDescription)): "
                 + "\(state.reason) (\(refusal.message)).",
             recoverySuggestion: state.advice)
+    }
+
+    /// Loads ``librariesLoadedOnConnect`` on a connection that has passed its set-up, in one
+    /// round trip of its own: Redis drops a connection that sends a large argument before it
+    /// has authenticated, which would hide a refused password behind a reset.
+    private func loadLibraries(on context: HiredisContext) throws(RedisClientError) {
+        guard !librariesLoadedOnConnect.isEmpty else { return }
+        for library in librariesLoadedOnConnect { try context.append(RedisCommand("FUNCTION", "LOAD", "REPLACE", library.source)) }
+        var refusal: (library: String, error: RedisServerError)?
+        for library in librariesLoadedOnConnect {
+            if case .error(let error) = try context.readReply(for: "FUNCTION"), refusal == nil { refusal = (library.name, error) }
+        }
+        guard let refusal else { return }
+        throw RedisClientError(
+            .connectFailed, "Redis at \(configuration) refused to load the function library \(refusal.library): \(refusal.error.message)",
+            recoverySuggestion: refusal.error.code == "NOPERM"
+                ? "Allow this user FUNCTION LOAD (ACL: +function|load)."
+                : "The library does not load into this Redis: Redis 7.0 or later is required.")
     }
 
     /// What a fresh connection sends, each with the error its refusal means.

@@ -58,6 +58,21 @@ extension RedisServerError {
     public var isMissingFunction: Bool { message.hasPrefix("ERR Function not found") }
 }
 
+/// Redis does not hold a function's library, and the connection's user may not load it
+/// (its ACL refuses `FUNCTION LOAD`, as a read-only user's should: whoever may load may
+/// replace the code that others run).
+public struct RedisFunctionLibraryNotLoaded: Error, Sendable, CustomStringConvertible {
+    /// The library's versioned name.
+    public let library: String
+    /// Redis's refusal of `FUNCTION LOAD`, verbatim.
+    public let refusal: RedisServerError
+
+    public var description: String {
+        "The function library \(library) is not loaded in Redis, and this user may not load it (\(refusal.message)): "
+            + "load it as a user allowed FUNCTION LOAD."
+    }
+}
+
 extension RedisConnection {
     /// Loads a library ([FUNCTION LOAD REPLACE](https://redis.io/commands/function-load/)):
     /// the same version again changes nothing.
@@ -70,7 +85,8 @@ extension RedisConnection {
     /// Calls a function ([FCALL](https://redis.io/commands/fcall/)), loading its library and
     /// retrying once if Redis does not have it.
     /// - Returns: The function's reply; never `.error`.
-    /// - Throws: ``RedisServerError`` if the function fails, ``RedisClientError`` on I/O failure.
+    /// - Throws: ``RedisServerError`` if the function fails, ``RedisFunctionLibraryNotLoaded``
+    ///   if it is missing and this user may not load it, ``RedisClientError`` on I/O failure.
     @discardableResult
     public func call(_ function: RedisFunction, keys: [String] = [], arguments: [any RedisArgumentConvertible] = []) throws -> RedisValue {
         try call(function, command: function.command(keys: keys, arguments: arguments))
@@ -81,8 +97,18 @@ extension RedisConnection {
     public func call(_ function: RedisFunction, command: RedisCommand) throws -> RedisValue {
         let reply = try sendReturningErrors(command)
         guard reply.serverError?.isMissingFunction == true else { return try reply.orThrow() }
-        try load(function.library)
+        try loadMissing(function.library)
         return try send(command)
+    }
+
+    /// Loads a library Redis was found not to have.
+    /// - Throws: ``RedisFunctionLibraryNotLoaded`` when the ACL refuses `FUNCTION LOAD`.
+    private func loadMissing(_ library: RedisFunctionLibrary) throws {
+        do {
+            try load(library)
+        } catch let error as RedisServerError where error.code == "NOPERM" {
+            throw RedisFunctionLibraryNotLoaded(library: library.name, refusal: error)
+        }
     }
 
     /// Sends many function calls in one pipeline. Calls answered "Function not found" (after
@@ -92,13 +118,14 @@ extension RedisConnection {
     /// - Returns: One reply per call, in call order; function errors stay in place as `.error`,
     ///   and so does a second "Function not found" (the library was flushed again between the
     ///   load and the re-send): the caller decides whether to try again.
-    /// - Throws: ``RedisClientError`` on I/O failure, ``RedisServerError`` if loading fails.
+    /// - Throws: ``RedisClientError`` on I/O failure, ``RedisServerError`` if loading fails,
+    ///   ``RedisFunctionLibraryNotLoaded`` if this user may not load.
     public func callPipelined(_ calls: [(function: RedisFunction, command: RedisCommand)]) throws -> [RedisValue] {
         var replies = try pipeline(calls.map(\.command))
         let missing = replies.indices.filter { replies[$0].serverError?.isMissingFunction == true }
         guard !missing.isEmpty else { return replies }
         var loaded = Set<String>()
-        for index in missing where loaded.insert(calls[index].function.library.name).inserted { try load(calls[index].function.library) }
+        for index in missing where loaded.insert(calls[index].function.library.name).inserted { try loadMissing(calls[index].function.library) }
         let retried = try pipeline(missing.map { calls[$0].command })
         for (index, reply) in zip(missing, retried) { replies[index] = reply }
         return replies

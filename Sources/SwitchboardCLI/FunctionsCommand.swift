@@ -42,13 +42,21 @@ enum FunctionsCommand {
                 live worker's heartbeat names and that is not this build's. Deleting a library
                 loses no data: a worker that still needed it (one just starting, or of another
                 --prefix, whose workers this command does not see) loads it again on its next call.
+                Run it as an admin (a user allowed FUNCTION DELETE): the read-only operator
+                user may not delete libraries (docs/operations.md, Function library versions).
                 """,
                 options: shared
             ) { arguments in
                 let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-functions")
                 let unused = try versions(on: connection, keys: CommonOptions.keys(arguments)).filter { $0.loaded && $0.workers.isEmpty && !$0.thisBuild }
                 for version in unused {
-                    try connection.send(RedisCommand("FUNCTION", "DELETE", version.library))
+                    do {
+                        try connection.send(RedisCommand("FUNCTION", "DELETE", version.library))
+                    } catch let refusal as RedisServerError where refusal.code == "NOPERM" {
+                        printError("this Redis user may not delete function libraries (\(refusal.message)): run 'switchboard functions prune' "
+                                   + "as an admin, a user allowed FUNCTION DELETE (docs/operations.md, Function library versions)")
+                        return 1
+                    }
                     print("deleted \(version.library) (\(version.functions.count) functions, no live worker calls it)")
                 }
                 if unused.isEmpty { print("nothing to prune: every switchboard library in Redis is called by a live worker or is this build's") }

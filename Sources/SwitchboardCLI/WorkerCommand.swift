@@ -18,10 +18,10 @@ enum WorkerCommand {
         stops a worker after the batch in hand (exit 0); a second signal stops it at once.
 
         HTTP (--http): GET /healthz (the process runs), GET /readyz (Redis reachable, group
-        and function library loaded; 503 with the reason otherwise), GET /metrics (Prometheus).
-        Without --http (or SWITCHBOARD_HTTP), a worker takes the first free port of
-        127.0.0.1:9464-9473, so workers started alike on one host each get their own; it logs
-        the address and shows it in its heartbeat (switchboard inspect workers).
+        present, function library loaded at connect; 503 with the reason otherwise),
+        GET /metrics (Prometheus). Without --http (or SWITCHBOARD_HTTP), a worker takes the
+        first free port of 127.0.0.1:9464-9473, so workers started alike on one host each get
+        their own; it logs the address and shows it in its heartbeat (switchboard inspect workers).
 
         Intake shards (--intake-shards N): with N > 1 the intake is sb:intake:0 … sb:intake:<N-1>
         and a workspace's entries go to sb:intake:<crc32(workspace) mod N> (switchboard

@@ -245,14 +245,22 @@ struct AccessControlTests {
         try redis.createUser(fromRule: "worker", password: "worker-pw-3")
         let operatorUser = try redis.createUser(fromRule: "operator", password: "operator-pw-3")
         let clientUser = try redis.createUser(fromRule: "client", password: "client-pw-3")
+        let credentials = ["--redis", redis.url(user: operatorUser),
+                           "--redis-password-file", try redis.passwordFile("operator-password", containing: "operator-pw-3")]
+
+        // No worker has loaded the library yet, and the operator may not: a clear failure.
+        let early = try SwitchboardProcess.run(["inspect", "agents", "--workspace", Self.workspace] + credentials)
+        #expect(early.status == 1, "\(early.output)")
+        #expect(early.output.contains("is not loaded in Redis: start a worker of this release, which loads it, "
+                                      + "or run this command as a user allowed FUNCTION LOAD"), "\(early.output)")
+        #expect(try redis.admin.send(RedisCommand("FUNCTION", "LIST")).array?.isEmpty == true, "the operator loaded nothing")
+
         let worker = try startWorker(redis, passwordFile: try redis.passwordFile("worker-password", containing: "worker-pw-3"), name: "acl-op")
         defer { worker.stop() }
         let client = Producer(connection: RedisConnection(configuration: redis.configuration(user: clientUser, password: "client-pw-3")))
         try client.apply([("op", "agent.login"), ("agent", "42"), ("session", "tab1")], worker: worker)
         try client.apply([("op", "conversation.new"), ("conversation", "c-9"), ("team", "nobody")], worker: worker)
 
-        let credentials = ["--redis", redis.url(user: operatorUser),
-                           "--redis-password-file", try redis.passwordFile("operator-password", containing: "operator-pw-3")]
         let agents = try SwitchboardProcess.run(["inspect", "agents", "--workspace", Self.workspace, "--json"] + credentials)
         #expect(agents.status == 0, "\(agents.output)")
         #expect(agents.output.contains("\"42\"") && agents.output.contains("online"), "\(agents.output)")
@@ -262,10 +270,18 @@ struct AccessControlTests {
         #expect(queue.status == 0 && queue.output.contains("c-9"), "\(queue.output)")
         let ping = try SwitchboardProcess.run(["ping"] + credentials)
         #expect(ping.status == 0 && ping.output.contains("PONG from Redis"), "\(ping.output)")
+        // An old release's library: the operator lists it but may not prune it; an admin may.
+        let old = "switchboard_0123456789ab"
+        try redis.admin.send(RedisCommand("FUNCTION", "LOAD", "#!lua name=\(old)\nredis.register_function('\(old)_x', function() return 1 end)"))
         let functions = try SwitchboardProcess.run(["functions"] + credentials)
-        #expect(functions.status == 0 && functions.output.contains("(this build)"), "\(functions.output)")
+        #expect(functions.status == 0 && functions.output.contains("(this build)") && functions.output.contains(old), "\(functions.output)")
         let prune = try SwitchboardProcess.run(["functions", "prune"] + credentials)
-        #expect(prune.status == 0 && !mentionsRefusal(prune.output), "\(prune.output)")
+        #expect(prune.status == 1, "\(prune.output)")
+        #expect(prune.output.contains("may not delete function libraries") && prune.output.contains("as an admin"), "\(prune.output)")
+        let adminCredentials = ["--redis", redis.url(user: nil),
+                                "--redis-password-file", try redis.passwordFile("admin-password", containing: redis.adminPassword)]
+        let adminPrune = try SwitchboardProcess.run(["functions", "prune"] + adminCredentials)
+        #expect(adminPrune.status == 0 && adminPrune.output.contains("deleted \(old)"), "\(adminPrune.output)")
 
         // `switchboard watch` as the operator sees a status change.
         let watch = try SwitchboardProcess(["watch", "--workspace", Self.workspace] + credentials)
@@ -295,6 +311,38 @@ struct AccessControlTests {
             let reply = try operatorConnection.sendReturningErrors(RedisCommand(words[0], arguments: Array(words.dropFirst())))
             #expect(reply.serverError?.code == "NOPERM", "the operator may not run \(words.joined(separator: " ")): \(reply)")
         }
+    }
+
+    /// Whoever may FUNCTION LOAD may replace the code the workers run (Redis does not tie a
+    /// library's name to its code): the operator may neither load nor delete a library.
+    @Test func operatorCannotLoadOrDeleteTheWorkersLibrary() throws {
+        let redis = try AccessControlServer()
+        try redis.createUser(fromRule: "worker", password: "worker-pw-6")
+        let operatorUser = try redis.createUser(fromRule: "operator", password: "operator-pw-6")
+        let worker = try startWorker(redis, passwordFile: try redis.passwordFile("worker-password", containing: "worker-pw-6"), name: "acl-lib")
+        defer { worker.stop() }
+        try Producer(connection: redis.admin).apply([("op", "agent.login"), ("agent", "42"), ("session", "tab1")], worker: worker)
+        let listing = try redis.admin.send(RedisCommand("FUNCTION", "LIST", "WITHCODE")).array ?? []
+        let library = try #require(listing.first?.array?.first { $0.string?.hasPrefix("switchboard_") == true }?.string, "\(listing)")
+
+        let operatorConnection = RedisConnection(configuration: redis.configuration(user: operatorUser, password: "operator-pw-6"))
+        let impostor = "#!lua name=\(library)\nredis.register_function('\(library)_agent_event', function(keys, args) return redis.call('TIME') end)"
+        for words in [["FUNCTION", "LOAD", "REPLACE", impostor], ["FUNCTION", "LOAD", "#!lua name=mine\nredis.register_function('mine', function() return 1 end)"],
+                      ["FUNCTION", "DELETE", library], ["FUNCTION", "FLUSH"], ["FUNCTION", "RESTORE", "x"]] {
+            let reply = try operatorConnection.sendReturningErrors(RedisCommand(words[0], arguments: Array(words.dropFirst())))
+            #expect(reply.serverError?.code == "NOPERM", "the operator may not run FUNCTION \(words[1]): \(reply)")
+        }
+        #expect(try redis.admin.send(RedisCommand("FUNCTION", "LIST", "WITHCODE")).array ?? [] == listing, "the library is unchanged")
+        let allowed = try operatorConnection.sendReturningErrors(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", "switchboard_*"))
+        #expect(allowed.serverError == nil, "the operator may list the libraries: \(allowed)")
+
+        // A user that may load (an admin here) replaces the library: a worker puts its own code
+        // back when it reconnects, before it applies anything.
+        try redis.admin.send(RedisCommand("FUNCTION", "LOAD", "REPLACE", impostor))
+        try redis.admin.send(RedisCommand("CLIENT", "KILL", "USER", "switchboard-worker"))
+        let outcome = try Producer(connection: redis.admin).apply([("op", "agent.status"), ("agent", "42"), ("status", "away")], worker: worker)
+        #expect(outcome["outcome"] as? String == "applied", "\(outcome)\n\(worker.log)")
+        #expect(try redis.admin.send(RedisCommand("FUNCTION", "LIST", "WITHCODE")).array ?? [] == listing, "the worker's code is back")
     }
 
     // MARK: - The client user
@@ -346,6 +394,65 @@ struct AccessControlTests {
         subscriber.start()
         defer { subscriber.stop() }
         #expect(ready.wait { !$0.isEmpty })
+    }
+
+    // MARK: - Upgrading the rules
+
+    /// The rules of the release before the function library and intake shards (scripts,
+    /// one intake stream); operations.md quotes the parts that changed.
+    static let earlierRules = [
+        "switchboard-worker on >worker-pw-7 resetkeys resetchannels ~sb:* &sb:* -@all +ping +select +client|setname +evalsha +script|load +xgroup|create +xreadgroup +xack +xdel +xadd +xrange +xpending +xclaim +set +del +exists +pexpire +rpush +sadd +srem +sismember +smembers +sscan +hset +hget +hmget +hgetall +hdel +hexists +hincrby +zadd +zrem +zrange +zrangebyscore +zremrangebyscore +zcard +zscore +scard +publish +time",
+        "switchboard-operator on >operator-pw-7 resetkeys resetchannels %R~sb:* &sb:* -@all +@read -@dangerous +info +xinfo +xpending +evalsha_ro +script|load +subscribe +psubscribe +ping +client|setname +time",
+        "switchboard-client on >client-pw-7 resetkeys resetchannels %W~sb:intake ~sb:reply:* &sb:* -@all +xadd +blpop +subscribe +ping +client|setname",
+    ]
+
+    /// The rolling upgrade of operations.md: under the earlier rules the new release fails
+    /// clearly and loses nothing; the documented grants (read from the page) let it run while
+    /// keeping what old workers use; the new lines then remove the old grants.
+    @Test func upgradeGrantsLetTheNewReleaseRunBesideTheOld() throws {
+        let redis = try AccessControlServer()
+        for rule in Self.earlierRules { try redis.admin.send(RedisCommand("ACL", arguments: ["SETUSER"] + rule.split(separator: " ").map(String.init))) }
+        let client = ["--redis", redis.url(user: "switchboard-client"), "--redis-password-file", try redis.passwordFile("client-password", containing: "client-pw-7")]
+        let operatorCredentials = ["--redis", redis.url(user: "switchboard-operator"),
+                                   "--redis-password-file", try redis.passwordFile("operator-password", containing: "operator-pw-7")]
+        let login = ["agent", "login", "42", "--workspace", Self.workspace, "--session", "tab1", "--wait", "--timeout", "15s"]
+
+        // Before the grants: the new worker waits, naming what is refused; the CLI says what to grant.
+        let worker = try startWorker(redis, passwordFile: try redis.passwordFile("worker-password", containing: "worker-pw-7"), name: "acl-up")
+        defer { worker.stop() }
+        #expect(worker.waitForOutput("NOPERM"), "\(worker.log)")
+        #expect(worker.log.contains("redis failed; retrying") && (worker.log.contains("'function|load'") || worker.log.contains("'hsetnx'")), "\(worker.log)")
+        let refused = try SwitchboardProcess.run(login + client)
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("may not read the intake shard count")
+                && refused.output.contains("ACL SETUSER switchboard-client %R~sb:config +hget"), "\(refused.output)")
+        let inspectRefused = try SwitchboardProcess.run(["inspect", "agents", "--workspace", Self.workspace] + operatorCredentials)
+        #expect(inspectRefused.status == 1 && inspectRefused.output.contains("fcall_ro"), "\(inspectRefused.output)")
+
+        // Step 1, the grants: the waiting worker goes on by itself, the new CLI works as each user.
+        let grants = try DocumentedACL.lines("upgrade")
+        #expect(grants.map(\.first) == ["switchboard-worker", "switchboard-operator", "switchboard-client"], "\(grants)")
+        for words in grants { try redis.admin.send(RedisCommand("ACL", arguments: ["SETUSER"] + words)) }
+        let applied = try SwitchboardProcess.run(login + client)
+        #expect(applied.status == 0 && applied.output.contains("\"outcome\":\"applied\""), "\(applied.output)\n\(worker.log)")
+        let inspect = try SwitchboardProcess.run(["inspect", "agents", "--workspace", Self.workspace, "--json"] + operatorCredentials)
+        #expect(inspect.status == 0 && inspect.output.contains("online"), "\(inspect.output)")
+        let functions = try SwitchboardProcess.run(["functions"] + operatorCredentials)
+        #expect(functions.status == 0 && functions.output.contains("(this build)"), "\(functions.output)")
+        func dryRun(_ user: String, _ words: String...) throws -> String {
+            try redis.admin.send(RedisCommand("ACL", arguments: ["DRYRUN", user] + words)).string ?? ""
+        }
+        // What old workers and the old CLI use is still granted.
+        #expect(try dryRun("switchboard-worker", "EVALSHA", String(repeating: "0", count: 40), "1", "sb:{acme}:meta") == "OK")
+        #expect(try dryRun("switchboard-operator", "EVALSHA_RO", String(repeating: "0", count: 40), "1", "sb:{acme}:meta") == "OK")
+        #expect(try dryRun("switchboard-operator", "FUNCTION", "LOAD", "x").contains("no permissions"), "the grants add no FUNCTION LOAD")
+
+        // Step 3, the new lines: the old grants are gone, the new release still runs.
+        for rule in ["worker", "operator", "client"] { try redis.createUser(fromRule: rule, password: "\(rule)-pw-7") }
+        #expect(try dryRun("switchboard-worker", "EVALSHA", String(repeating: "0", count: 40), "1", "sb:{acme}:meta").contains("no permissions"))
+        #expect(try dryRun("switchboard-operator", "SCRIPT", "LOAD", "return 1").contains("no permissions"))
+        let after = try SwitchboardProcess.run(["agent", "heartbeat", "42", "--workspace", Self.workspace, "--session", "tab1", "--wait", "--timeout", "15s"] + client)
+        #expect(after.status == 0 && after.output.contains("\"outcome\":\"applied\""), "\(after.output)\n\(worker.log)")
     }
 
     // MARK: - requirepass and secrets

@@ -18,12 +18,24 @@ public enum DocumentedACL {
     /// The words after `ACL SETUSER` of the rule named `name` (`worker`, `operator`, `client`):
     /// the user name first, then the rules, as written (password placeholder included).
     public static func rule(_ name: String) throws -> [String] {
+        let lines = try lines(name)
+        guard lines.count == 1, let line = lines.first else {
+            throw TestSupportError("the block after <!-- acl:\(name) --> must hold exactly one ACL SETUSER line, found \(lines.count)")
+        }
+        return line
+    }
+
+    /// The words after `ACL SETUSER` of each such line in the block marked `name` (e.g.
+    /// `upgrade`, the grants of a rolling upgrade).
+    public static func lines(_ name: String) throws -> [[String]] {
         let text = try String(contentsOf: operationsPage, encoding: .utf8)
         let marker = "<!-- acl:\(name) -->"
         guard let found = text.range(of: marker) else { throw TestSupportError("docs/operations.md has no \(marker)") }
-        let lines = text[found.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Trimmed: a block inside a list item is indented.
+        let lines = text[found.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
         // The marker's own line ends first; the fence must follow right after it.
-        guard let open = lines.dropFirst().first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }),
+        guard let open = lines.dropFirst().first(where: { !$0.isEmpty }),
               open.hasPrefix("```") else {
             throw TestSupportError("\(marker) in docs/operations.md is not followed by a fenced block")
         }
@@ -32,10 +44,8 @@ public enum DocumentedACL {
             throw TestSupportError("the block after \(marker) is not closed")
         }
         let commands = lines[start..<close].filter { $0.hasPrefix("ACL SETUSER ") }
-        guard commands.count == 1, let line = commands.first else {
-            throw TestSupportError("the block after \(marker) must hold exactly one ACL SETUSER line, found \(commands.count)")
-        }
-        return Array(line.split(whereSeparator: \.isWhitespace).map(String.init).dropFirst(2))
+        guard !commands.isEmpty else { throw TestSupportError("the block after \(marker) holds no ACL SETUSER line") }
+        return commands.map { Array($0.split(whereSeparator: \.isWhitespace).map(String.init).dropFirst(2)) }
     }
 
     /// The rule with its password placeholder (`>…` or `#…`) replaced by `password`.

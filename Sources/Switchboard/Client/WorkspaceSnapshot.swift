@@ -52,9 +52,16 @@ public struct WorkspaceSnapshotReader {
     /// The workspace (a workspace never used reads as empty, version 0). With `onlyAgent`,
     /// `agents` holds just that agent (empty if the workspace has never seen it); the rest is
     /// the whole workspace.
+    /// - Throws: ``SwitchboardLibraryNotLoaded`` when Redis lacks this release's library and
+    ///   the user may not load it (the read-only operator user).
     public func snapshot(of workspace: Identifier, onlyAgent agent: Identifier? = nil) throws -> WorkspaceSnapshot {
-        let reply = try connection.call(WorkspaceSnapshotScript.function,
-                                        command: WorkspaceSnapshotScript.command(keys: keys.workspace(workspace), agent: agent))
+        let reply: RedisValue
+        do {
+            reply = try connection.call(WorkspaceSnapshotScript.function,
+                                            command: WorkspaceSnapshotScript.command(keys: keys.workspace(workspace), agent: agent))
+        } catch let missing as RedisFunctionLibraryNotLoaded {
+            throw SwitchboardLibraryNotLoaded(missing)
+        }
         return try Self.decode(reply, workspace: workspace)
     }
 

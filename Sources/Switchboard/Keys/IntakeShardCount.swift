@@ -10,8 +10,14 @@ public enum IntakeShardCount {
 
     /// The count recorded in Redis; 1 when none is recorded yet (no worker has run: the single
     /// `sb:intake` is what a first worker with the default reads).
+    /// - Throws: ``IntakeShardCountUnreadable`` when the user's ACL refuses the read (a client
+    ///   user set up before intake shards existed).
     public static func recorded(keys: KeySchema, on connection: RedisConnection) throws -> Int {
-        try parse(connection.send(RedisCommand("HGET", keys.config, field)), keys: keys) ?? 1
+        do {
+            return try parse(connection.send(RedisCommand("HGET", keys.config, field)), keys: keys) ?? 1
+        } catch let refusal as RedisServerError where refusal.code == "NOPERM" {
+            throw IntakeShardCountUnreadable(refusal: refusal, user: connection.configuration.username, keys: keys)
+        }
     }
 
     /// Records `count` if no count is recorded yet (`HSETNX`), then checks that the recorded
@@ -51,5 +57,18 @@ public struct IntakeShardMismatch: Error, CustomStringConvertible, Sendable {
     init(invalid text: String, keys: KeySchema) {
         description = "\(keys.config) field \(IntakeShardCount.field) is '\(text)', not a number of intake shards (1…\(KeySchema.maximumIntakeShards)). "
             + "Set it to the number the workers run with: redis-cli HSET \(keys.config) \(IntakeShardCount.field) <N>."
+    }
+}
+
+/// The user may not read the recorded intake shard count, so a producer cannot tell which
+/// stream a workspace's entries go to: its ACL predates intake shards.
+public struct IntakeShardCountUnreadable: Error, CustomStringConvertible, Sendable {
+    /// What is wrong and what to grant.
+    public let description: String
+
+    init(refusal: RedisServerError, user: String?, keys: KeySchema) {
+        description = "This Redis user may not read the intake shard count (HGET \(keys.config) \(IntakeShardCount.field): \(refusal.message)), "
+            + "which tells a producer which intake stream a workspace's entries go to. Grant it as an admin: "
+            + "ACL SETUSER \(user ?? "default") %R~\(keys.config) +hget (the client user's rule in docs/operations.md)."
     }
 }

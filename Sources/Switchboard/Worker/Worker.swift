@@ -51,6 +51,9 @@ public final class Worker: Sendable {
         let heartbeat = WorkerHeartbeat(configuration: configuration)
         let widgets = WidgetScheduler(configuration: configuration, logger: logger)
         connection.interruptWait = { [self] in stopRequested.load(ordering: .relaxed) }
+        // Loaded by every new connection, also one reopened silently after an idle link broke,
+        // before anything is applied: this release's code, whoever replaced it meanwhile.
+        connection.librariesLoadedOnConnect = [SwitchboardLibrary.library]
         connection.onWaitingForServer = { [logger] error in
             logger.notice("redis not ready yet; waiting", metadata: ["reason": error.transientState?.reason ?? error.message,
                                                                      "up_to": redis.connectTimeout.shortDescription])
@@ -73,7 +76,7 @@ public final class Worker: Sendable {
             }
             // Client errors wait out the connection's backoff on the next attempt; a server
             // refusing work (OOM, LOADING, READONLY, an ACL error) must not spin either.
-            if error is RedisServerError { pause(.milliseconds(250)) }
+            if !linkLost { pause(.milliseconds(250)) }
         }
 
         // Time-driven work any worker may do, each failing on its own: a broken sweep must
@@ -98,9 +101,8 @@ public final class Worker: Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 if !ready {
+                    // Its first command (re)connects, which loads the library: ready means loaded.
                     try consumer.ensureGroups(on: connection)
-                    // Loaded when it (re)connects, so readiness means "loaded".
-                    try connection.load(SwitchboardLibrary.library)
                     if consumer.recovery == nil { consumer.recovery = .retry }
                     ready = true
                     health.becameReady()

@@ -15,7 +15,7 @@ public final class WorkerHealth: Sendable {
 
     public init(staleAfter: Duration = .seconds(5)) { self.staleAfter = staleAfter }
 
-    /// The group exists and every script is loaded: from now on, successes count.
+    /// The group exists and the function library was loaded at connect: from now on, successes count.
     func becameReady() { state.withLock { $0.ready = true; $0.lastSuccess = .now; $0.problem = nil } }
     /// A Redis round trip worked.
     func succeeded() { state.withLock { $0.lastSuccess = .now; if $0.ready { $0.problem = nil } } }

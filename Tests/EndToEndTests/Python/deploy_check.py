@@ -966,6 +966,13 @@ def check_readme():
     for file in ("docker-compose.yml", ".dockerignore"):
         if file not in text:
             problems.append(f"Deploy/README.md does not mention {file}")
+    # Every variable a deployment file sets (or offers, commented out, in the env example's
+    # shared settings) is explained in the README's table.
+    table = set(re.findall(r"^\| `([A-Z0-9_]+)`", text, re.MULTILINE)) | set(re.findall(r"^\| `[A-Z0-9_]+`, `([A-Z0-9_]+)`", text, re.MULTILINE))
+    configmap = yaml.safe_load(read("Deploy/kubernetes/configmap.yaml")).get("data") or {}
+    example = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", read("Deploy/systemd/switchboard.env.example").split("# Tuning")[0], re.MULTILINE))
+    for name in sorted((set(configmap) | example) - table):
+        problems.append(f"Deploy/README.md's variable table does not explain {name}")
     return problems
 
 
