@@ -1,5 +1,6 @@
 import Foundation
 import Redis
+import Switchboard
 import Testing
 import TestSupport
 
@@ -266,8 +267,10 @@ struct IntakeFuzzTests {
         #expect(planned.count <= 100, "one batch of the worker's default size")
         let fuzzEntries = planned.map { FuzzPlan.Entry(fields: $0.fields, expectation: $0.valid ? .applied(.none) : .deadLetter(kind: "", mentions: [], refusedInRedis: false)) }
         let ids = try write(fuzzEntries, for: harness)
-        try harness.startWorker(named: "w0", arguments: ["--batch-size", "100"])
-        try harness.startWorker(named: "w1", arguments: ["--batch-size", "100"])
+        // A read splits --batch-size between the streams it reads: 100 from this shard.
+        let batchSize = String(100 * KeySchema(prefix: "sb").intakeStreamsRead(shards: shards).count)
+        try harness.startWorker(named: "w0", arguments: ["--batch-size", batchSize])
+        try harness.startWorker(named: "w1", arguments: ["--batch-size", batchSize])
 
         for (index, entry) in planned.enumerated() where entry.fields.contains(where: { $0.name == Array("reply".utf8) }) {
             let key = IntakeShardRule.replyKey(stream: stream(of: entry.fields, harness), id: ids[index])

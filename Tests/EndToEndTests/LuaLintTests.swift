@@ -4,7 +4,8 @@ import Testing
 
 /// scripts/lint-lua.sh, which scripts/test.sh runs before `swift test`: it passes on the
 /// library and fails, naming the .lua file and line, on a planted syntax error or a
-/// misspelt name (a global, which Redis refuses only when the line runs).
+/// misspelt name (a global, which Redis refuses only when the line runs), and on code that
+/// compiles but that Redis refuses when it loads the library (its top level runs then).
 @Suite("Lua lint")
 struct LuaLintTests {
     private static let repository = URL(fileURLWithPath: #filePath)
@@ -40,5 +41,13 @@ struct LuaLintTests {
         let run = try lintCopy(replacing: 6, of: "functions/conversation_close.lua", with: "  local c = redis.call('HMGET', ckey, relase)")
         #expect(run.status == 1, "\(run.output)")
         #expect(run.output.contains("functions/conversation_close.lua:6:") && run.output.contains("relase"), "\(run.output)")
+    }
+
+    @Test func codeRedisRefusesAtLoadFailsWithItsFileAndLine() throws {
+        // Compiles, and luacheck knows `unpack` as Lua 5.1's; but a library's top level runs
+        // at FUNCTION LOAD, where Redis offers no `unpack`.
+        let run = try lintCopy(replacing: 1, of: "functions/conversation_close.lua", with: "local UNPACKED = {unpack({'a'})}; assert(UNPACKED)")
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.output.contains("functions/conversation_close.lua:1:") && run.output.contains("Redis refused to load"), "\(run.output)")
     }
 }
