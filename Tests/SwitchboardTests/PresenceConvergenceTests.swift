@@ -154,6 +154,41 @@ struct PresenceConvergenceTests {
         if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
     }
 
+    /// An in-order entry is appended without reading the log until the log's first event is
+    /// two windows old (so a heartbeat every third of a window does not read it each time);
+    /// then the log is read and what left the window is folded. Told apart by `log_start`:
+    /// an append keeps it, a read sets it from the events' own apply times.
+    @Test func inOrderEntriesAppendUntilTheLogsFirstEventIsTwoWindowsOld() throws {
+        let connection = try TestRedis.connection()
+        let schema = KeySchema(prefix: "fold" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        var applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+        applier.replay = ReplayLimits(windowMilliseconds: 60_000, maxEvents: 64)
+        let workspace = Identifier("w")!
+        let agent = schema.workspace(workspace).agent(Self.agent)
+        func apply(_ id: String, _ status: AgentStatus) throws {
+            let call = applier.call(for: IntakeEntry(workspace: workspace, command: .setStatus(agent: Self.agent, status: status, message: nil, actor: nil)),
+                                    entryID: id)
+            #expect(try ScriptOutcome(reply: connection.call(call.function, command: call.command)).kind == .applied)
+        }
+        func logStart() throws -> Int { Int(try connection.send(RedisCommand("HGET", agent, "log_start")).string ?? "") ?? -1 }
+        let now = try connection.send(RedisCommand("TIME")).array.flatMap { $0.first?.string }.flatMap { Int($0) }.map { $0 * 1000 } ?? 0
+        try apply("1000-0", .busy)
+        // As if the log's first event had been applied 90 s ago (between one and two windows).
+        let planted = now - 90_000
+        try connection.send(RedisCommand("HSET", agent, "log_start", planted))
+        try apply("2000-0", .away)
+        #expect(try logStart() == planted, "appended without reading the log")
+        #expect(try connection.send(RedisCommand("HGET", agent, "log_size")).string == "2")
+        // Now as if it were 130 s old: the log is read, its start taken from the events.
+        try connection.send(RedisCommand("HSET", agent, "log_start", now - 130_000))
+        try apply("3000-0", .online)
+        #expect(try logStart() >= now, "read and folded: the start is the first event's real apply time")
+        #expect(try connection.send(RedisCommand("HLEN", agent + ":log")).int == 4, "base and 3 events (no floor): nothing really left the window")
+        #expect(try connection.send(RedisCommand("HGET", agent, "status")).string == "online")
+        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
+        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+    }
+
     @Test func aDuplicatedEntryChangesNothingTheSecondTime() throws {
         let connection = try TestRedis.connection()
         let schema = KeySchema(prefix: "dup" + TestRedis.uniquePrefix().dropFirst(2).dropLast())

@@ -212,6 +212,14 @@ local function is_stale(agent, event_key)
   return floor ~= false and floor ~= nil and not event_before(floor, event_key)
 end
 
+-- How old the log's first event may be for an in-order event to be appended without
+-- reading the log: two windows, less a second of margin. Folding waits until then, so
+-- that an agent heartbeating every 20 s in a 60 s window reads its log once a window, not
+-- at every heartbeat; events between one and two windows old are still in the log and a
+-- late entry is put in order among them (the window is a minimum). The log expires one
+-- window after its last write, as before.
+local function fast_horizon(window) return NOW - 2 * window + 1000 end
+
 -- The commonest entry, a heartbeat in order that extends a live session while no
 -- session of the agent has ended: what `step` and `store_state` would do comes down to
 -- the session's expiry, `last` and the log, so only those are read and written. Returns
@@ -221,7 +229,7 @@ local function extend_session(agent, event_key, event, window, max_log)
   local v = redis.call('HMGET', akey, 'last', 'log_start', 'log_size')
   local start, size = tonumber(v[2]), tonumber(v[3])
   if not v[1] or not event_before(v[1], event_key) then return false end
-  if not (start and size and start > NOW - window + 1000 and size < max_log) then return false end
+  if not (start and size and start > fast_horizon(window) and size < max_log) then return false end
   local t = (event_key_parts(event_key))
   local sessions, live = redis.call('HGETALL', skey), false
   for i = 1, #sessions, 2 do
@@ -264,12 +272,10 @@ local function apply_event(agent, event_key, event, window, max_log)
 
   if in_order then
     local log
-    -- A second of margin: the log surely has not expired (nor has its first event
-    -- left the window) when its first event was applied that recently.
-    if meta.start and meta.size and meta.start > NOW - window + 1000 and meta.size < max_log then
+    if meta.start and meta.size and meta.start > fast_horizon(window) and meta.size < max_log then
       redis.call('HSET', lkey, event_key, encoded)
       log = {start = meta.start, size = meta.size + 1}
-    elseif max_log > 0 and (not meta.start or meta.start <= NOW - window + 1000) and redis.call('EXISTS', lkey) == 0 then
+    elseif max_log > 0 and (not meta.start or meta.start <= fast_horizon(window)) and redis.call('EXISTS', lkey) == 0 then
       -- A new log starts from the stored state, which already holds every event up to
       -- `last`: those stay stale.
       local fields = {'base', cjson.encode(copy_state(before)), event_key, encoded}
