@@ -98,6 +98,7 @@ struct SwitchboardLibraryTests {
         }
         #expect(stateWrites.map(\.0) == ["includes/conversation_state.lua"], "only move_conversation writes a conversation's `state`")
         #expect(files(containing: "tonumber(a.capacity)") == ["includes/eligibility.lua"], "capacity_of is the one capacity rule")
+        #expect(files(containing: "':' ..") == ["includes/keys.lua"], "team_suffix is the one rule for a team's queue and pool suffix")
     }
 
     @Test func settingDefaultsAgreeWithSwift() throws {

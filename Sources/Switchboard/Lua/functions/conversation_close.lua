@@ -5,6 +5,9 @@ register('conversation_close', function(KEYS, ARGV)
   local ckey = key.conversation(conversation)
   local c = redis.call('HMGET', ckey, 'state', 'team', 'agent')
   if c[1] == 'closed' then return outcome('stale') end
+  if not may_move_conversation(c[1], 'closed') then
+    return reject('conversation.close', unknown_conversation_state(conversation, c[1]), {conversation_id = conversation})
+  end
   local team = c[2] or ''
   if c[1] == 'queued' then
     redis.call('ZREM', key.queue(team_suffix(team)), conversation)

@@ -10,6 +10,9 @@ register('conversation_transfer', function(KEYS, ARGV)
     return reject('conversation.transfer', string.format("Conversation '%s' is %s; only an open conversation can be transferred.",
       conversation, c[1] or 'unknown'), {conversation_id = conversation, actor = actor})
   end
+  if not may_move_conversation(c[1], 'queued') then
+    return reject('conversation.transfer', unknown_conversation_state(conversation, c[1]), {conversation_id = conversation, actor = actor})
+  end
   local old = c[4] or ''
   if c[1] == 'queued' then redis.call('ZREM', key.queue(team_suffix(old)), conversation) end
   if c[1] == 'assigned' then release(conversation, c[2]) end

@@ -36,7 +36,7 @@ register('settings_update', function(KEYS, ARGV)
     -- agent, then let every queue move.
     for _, agent in ipairs(redis.call('SMEMBERS', key.agents())) do sync_pools(agent, routing_view(agent), nil) end
     local all = {''}
-    for _, team in ipairs(redis.call('SMEMBERS', key.teams())) do all[#all + 1] = ':' .. team end
+    for _, team in ipairs(redis.call('SMEMBERS', key.teams())) do all[#all + 1] = team_suffix(team) end
     drain_queues(all)
   end
   if schedule then

@@ -19,7 +19,7 @@ register('workspace_snapshot', function(KEYS, ARGV)
   local queues = {'', redis.call('ZCARD', key.queue(''))}
   for _, team in ipairs(redis.call('SMEMBERS', key.teams())) do
     queues[#queues + 1] = team
-    queues[#queues + 1] = redis.call('ZCARD', key.queue(':' .. team))
+    queues[#queues + 1] = redis.call('ZCARD', key.queue(team_suffix(team)))
   end
   return {redis.call('HGET', key.meta(), 'version') or '0', redis.call('HGETALL', key.settings()),
     redis.call('HGETALL', key.widget()), redis.call('SCARD', key.available()), redis.call('ZCARD', key.sessions()),

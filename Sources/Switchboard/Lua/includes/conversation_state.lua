@@ -11,9 +11,17 @@ local CONVERSATION_MOVES = {
 }
 
 -- Writes the conversation's state `to` (with `...`: more field, value pairs) after checking
--- that `from` (the state it was read or written in) may move there.
+-- that `from` (the state it was read or written in) may move there; a state outside the
+-- table (a hand edit) is refused with the same sentence. Callers check before their first
+-- write (`may_move_conversation`), so a refusal never leaves half a change.
+local function may_move_conversation(from, to) return (CONVERSATION_MOVES[from or ''] or {})[to] == true end
+-- The sentence for a state outside the table, for callers to reject the entry with.
+local function unknown_conversation_state(conversation, state)
+  return string.format("Conversation '%s' has state '%s', which is not one Switchboard writes (queued, assigned, closed): fix or delete its hash by hand, then send the entry again.",
+    conversation, state)
+end
 local function move_conversation(conversation, from, to, ...)
-  if not CONVERSATION_MOVES[from or ''][to] then
+  if not may_move_conversation(from, to) then
     error(string.format("conversation '%s' may not move from %s to %s", conversation, from or 'nothing', to))
   end
   redis.call('HSET', key.conversation(conversation), 'state', to, ...)

@@ -21,7 +21,7 @@ end
 local function suffixes(teams)
   local list = {''}
   if teams and teams ~= '' then
-    for team in string.gmatch(teams, '[^,]+') do list[#list + 1] = ':' .. team end
+    for team in string.gmatch(teams, '[^,]+') do list[#list + 1] = team_suffix(team) end
   end
   return list
 end

@@ -23,3 +23,5 @@ function key.agent_log(id) return P .. 'agent:' .. id .. ':log' end
 
 -- The queue/pool suffix of a team: '' for none (the general queue), else ':<team>'.
 local function team_suffix(team) return (team and team ~= '') and (':' .. team) or '' end
+-- The team of a suffix: its inverse.
+local function suffix_team(suffix) return string.sub(suffix, 2) end

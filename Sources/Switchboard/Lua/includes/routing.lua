@@ -89,7 +89,7 @@ local function drain_queues(list)
       local head = redis.call('ZRANGE', key.queue(suffix), 0, 0, 'WITHSCORES')
       if #head > 0 and (not best or tonumber(head[2]) < best_score) then
         local agent = candidate(suffix)
-        if agent then best, best_score, best_agent, best_team = head[1], tonumber(head[2]), agent, string.sub(suffix, 2) end
+        if agent then best, best_score, best_agent, best_team = head[1], tonumber(head[2]), agent, suffix_team(suffix) end
       end
     end
     if not best then return end
