@@ -105,7 +105,9 @@ struct ReadmeTourTests {
         let assigned = routed.contains(#""type":"assigned""#)
         #expect(assigned || routed.contains(#""type":"queued""#), "\(routed)")
         let id = try #require(routed.firstMatch(of: /conversation\s+(tour-\d+)/)?.output.1, "inspect names the conversation:\n\(routed)")
-        #expect(routed.contains(assigned ? "state         assigned" : "state         queued"), "\(routed)")
+        // The live demo closes conversations of agents who hold some, this one included at times
+        // (between its assignment and the inspect: seen once in a full run).
+        #expect(routed.contains(assigned ? "state         assigned" : "state         queued") || routed.contains("state         closed"), "\(routed)")
         if assigned {
             #expect(subscribed.awaitOutput(#""conversation_id":"\#(id)""#), "the assignment is published:\n\(subscribed.output)")
         }
