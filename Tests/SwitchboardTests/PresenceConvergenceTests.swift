@@ -189,6 +189,41 @@ struct PresenceConvergenceTests {
         if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
     }
 
+    /// `log_start` outlives the log (which expires one window after its last write, or is
+    /// evicted or deleted): an in-order entry must not be appended to a log that is gone, or the
+    /// log would have no base and the next late entry would be wrongly `stale`. Regression: a
+    /// status (general path) and a heartbeat (extend_session) after the log was deleted.
+    @Test(arguments: ["status", "heartbeat"])
+    func aLateEntryIsPutInOrderAfterTheLogWasLost(_ inOrder: String) throws {
+        let connection = try TestRedis.connection()
+        let schema = KeySchema(prefix: "lost" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
+        let applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
+        let workspace = Identifier("w")!
+        let agent = schema.workspace(workspace).agent(Self.agent)
+        func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome.Kind {
+            let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
+            return try ScriptOutcome(reply: connection.call(call.function, command: call.command)).kind
+        }
+        #expect(try apply("1000-0", .login(agent: Self.agent, session: Self.sessions[0])) == .applied)
+        try connection.send(RedisCommand("DEL", agent + ":log"))
+        if inOrder == "status" {
+            #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .applied)
+            // A second tab's login, written before that status and applied after it.
+            #expect(try apply("2000-0", .login(agent: Self.agent, session: Self.sessions[1])) == .applied)
+            let sessions = try connection.send(RedisCommand("HKEYS", agent + ":sessions")).array?.compactMap(\.string) ?? []
+            #expect(Set(sessions) == Set([Self.sessions[0].rawValue, Self.sessions[1].rawValue]))
+            #expect(try connection.send(RedisCommand("HGET", agent, "status")).string == "busy")
+        } else {
+            #expect(try apply("3000-0", .heartbeat(agent: Self.agent, session: Self.sessions[0])) == .applied)
+            // A status written before that heartbeat and applied after it.
+            #expect(try apply("2000-0", .setStatus(agent: Self.agent, status: .away, message: "lunch", actor: nil)) == .applied)
+            #expect(try connection.send(RedisCommand("HGET", agent, "status")).string == "away")
+        }
+        #expect(try connection.send(RedisCommand("HEXISTS", agent + ":log", "base")).int == 1, "the log was started again with its base")
+        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
+        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+    }
+
     @Test func aDuplicatedEntryChangesNothingTheSecondTime() throws {
         let connection = try TestRedis.connection()
         let schema = KeySchema(prefix: "dup" + TestRedis.uniquePrefix().dropFirst(2).dropLast())

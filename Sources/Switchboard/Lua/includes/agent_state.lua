@@ -22,8 +22,11 @@
 -- Keys per agent (keys.lua; all under the workspace's hash tag):
 --   agent:<id>           hash, the current state (docs/keys.md) plus `last`, the newest
 --                        event id applied: without a log, anything at or below it is stale;
---                        and `log_start`/`log_size`, what the last write of the log left
---                        in it, so that an in-order event is logged without reading the log
+--                        and `log_start`/`log_size`: the apply time of the log's first
+--                        event and its length, as last set when the log was created or read
+--                        (appends keep the start), so that an in-order event is logged
+--                        without reading the log; they outlive an expired log, so whether it
+--                        exists is asked of Redis (the PEXPIRE before each append)
 --   agent:<id>:sessions  hash, session → expiry (ms), mirrored in the workspace's
 --                        `sessions` sorted set that the sweeper reads
 --   agent:<id>:log       hash, event id → event JSON, plus `base`, the state JSON before
@@ -237,9 +240,12 @@ local function extend_session(agent, event_key, event, window, max_log)
     if sessions[i] == event.s then live = true end
   end
   if not live then return false end
+  -- PEXPIRE also says whether the log is still there (0: it expired one window after its
+  -- last write, or was evicted or deleted, though `log_start` is recent): if not, the log
+  -- must start again from the stored state, which apply_event does.
+  if redis.call('PEXPIRE', lkey, window) == 0 then return false end
   event.at = NOW
   redis.call('HSET', lkey, event_key, cjson.encode(event))
-  redis.call('PEXPIRE', lkey, window)
   redis.call('HSET', skey, event.s, t + event.ttl)
   redis.call('ZADD', key.sessions(), t + event.ttl, agent .. '/' .. event.s)
   redis.call('HSET', akey, 'last', event_key, 'log_size', size + 1)
@@ -253,7 +259,8 @@ end
 -- neither a duplicate nor below the log's floor, and nothing logged follows it, so it
 -- is applied to the stored state and appended to the log without reading the log: the
 -- agent hash's `log_start` (apply time of the log's first event in id order) and
--- `log_size` say whether the log exists and whether something is due to fold. Only a
+-- `log_size` say whether something is due to fold, and the PEXPIRE that keeps the log
+-- says whether it still exists. Only a
 -- late entry, a fold or an unknown log reads the whole log (below). These two fields
 -- live in the agent hash, which this step reads anyway, not in the log: workers of the
 -- previous version read every other field of the log as an event.
@@ -271,21 +278,29 @@ local function apply_event(agent, event_key, event, window, max_log)
   end
 
   if in_order then
-    local log
+    local log, gone = nil, false
     if meta.start and meta.size and meta.start > fast_horizon(window) and meta.size < max_log then
-      redis.call('HSET', lkey, event_key, encoded)
-      log = {start = meta.start, size = meta.size + 1}
-    elseif max_log > 0 and (not meta.start or meta.start <= fast_horizon(window)) and redis.call('EXISTS', lkey) == 0 then
+      -- Untouched for a window, every event in it would be folded: let Redis do it. PEXPIRE
+      -- also says whether the log is still there (0: expired, evicted or deleted, though
+      -- `log_start` is recent); appending to a missing log would leave it without a base.
+      if redis.call('PEXPIRE', lkey, window) == 1 then
+        redis.call('HSET', lkey, event_key, encoded)
+        log = {start = meta.start, size = meta.size + 1}
+      else
+        gone = true
+      end
+    end
+    if not log and max_log > 0
+       and (gone or ((not meta.start or meta.start <= fast_horizon(window)) and redis.call('EXISTS', lkey) == 0)) then
       -- A new log starts from the stored state, which already holds every event up to
       -- `last`: those stay stale.
       local fields = {'base', cjson.encode(copy_state(before)), event_key, encoded}
       if before.last then fields[#fields + 1] = 'floor'; fields[#fields + 1] = before.last end
       redis.call('HSET', lkey, unpack(fields))
+      redis.call('PEXPIRE', lkey, window)
       log = {start = NOW, size = 1}
     end
     if log then
-      -- Untouched for a window, every event in it would be folded: let Redis do it.
-      redis.call('PEXPIRE', lkey, window)
       local after = copy_state(before)
       step(after, agent, event, (event_key_parts(event_key)))
       after.last = event_key
