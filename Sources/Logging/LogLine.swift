@@ -81,8 +81,9 @@ enum JSONLine {
 
 /// The escapes shared by quoted logfmt values and JSON strings (JSON's rules, which logfmt
 /// readers also accept): `\"`, `\\`, `\n`, `\r`, `\t`, and `\uXXXX` for other invisible scalars.
-enum Escaping {
-    static func escaped(_ text: String) -> String {
+public enum Escaping {
+    /// `text` with JSON's escapes (quotes not added).
+    public static func escaped(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

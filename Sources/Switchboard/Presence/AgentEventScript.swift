@@ -1,6 +1,7 @@
 // agent.login, agent.heartbeat, agent.logout, agent.status, agent.profile: one function
 // (Lua/functions/agent_event.lua) that applies the entry as an agent event in stream order.
 import Foundation
+import Logging
 import Redis
 
 /// The function that applies every `agent.*` entry.
@@ -44,22 +45,8 @@ public enum AgentEventScript {
 
 /// JSON string literals, for the few JSON texts the worker writes by hand.
 enum JSONText {
-    /// `text` as a JSON string literal, quotes included.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    /// `text` as a JSON string literal, quotes included (the log's escaper: JSON's rules).
+    static func quoted(_ text: String) -> String { "\"" + Escaping.escaped(text) + "\"" }
 }
 
 /// How much of an agent's recent history is kept to put late entries in order.
