@@ -119,18 +119,8 @@ struct PresenceConvergenceTests {
     /// The log expires one replay window after its last write, so idle agents cost no log;
     /// once it is gone, entries at or below the newest applied one are too late.
     @Test func theLogExpiresAfterTheWindowAndLaterArrivalsAreStale() throws {
-        let connection = try TestRedis.connection()
-        let schema = KeySchema(prefix: "exp" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
-        var applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
-        applier.replay = ReplayLimits(windowMilliseconds: 30_000, maxEvents: 64)
-        let workspace = Identifier("w")!
-        let keys = schema.workspace(workspace)
-        func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome.Kind {
-            let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
-            let reply = try connection.call(call.function, command: call.command)
-            let outcome = try ScriptOutcome(reply: reply)
-            return outcome.kind
-        }
+        let space = try LibraryWorkspace("exp", replay: ReplayLimits(windowMilliseconds: 30_000, maxEvents: 64))
+        let (connection, keys, apply) = (space.connection, space.keys, space.apply)
         #expect(try apply("1000-0", .login(agent: Self.agent, session: Self.sessions[0])) == .applied)
         #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .applied)
         let log = keys.agent(Self.agent) + ":log"
@@ -150,8 +140,7 @@ struct PresenceConvergenceTests {
         #expect(try apply("2500-0", .setStatus(agent: Self.agent, status: .dnd, message: nil, actor: nil)) == .stale)
         #expect(try apply("3000-0", .setStatus(agent: Self.agent, status: .busy, message: nil, actor: nil)) == .stale)
         #expect(try connection.send(RedisCommand("HGET", keys.agent(Self.agent), "status")).string == "online")
-        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
-        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+        try space.removeKeys()
     }
 
     /// An in-order entry is appended without reading the log until the log's first event is
@@ -159,16 +148,10 @@ struct PresenceConvergenceTests {
     /// then the log is read and what left the window is folded. Told apart by `log_start`:
     /// an append keeps it, a read sets it from the events' own apply times.
     @Test func inOrderEntriesAppendUntilTheLogsFirstEventIsTwoWindowsOld() throws {
-        let connection = try TestRedis.connection()
-        let schema = KeySchema(prefix: "fold" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
-        var applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
-        applier.replay = ReplayLimits(windowMilliseconds: 60_000, maxEvents: 64)
-        let workspace = Identifier("w")!
-        let agent = schema.workspace(workspace).agent(Self.agent)
+        let space = try LibraryWorkspace("fold")
+        let (connection, agent) = (space.connection, space.keys.agent(Self.agent))
         func apply(_ id: String, _ status: AgentStatus) throws {
-            let call = applier.call(for: IntakeEntry(workspace: workspace, command: .setStatus(agent: Self.agent, status: status, message: nil, actor: nil)),
-                                    entryID: id)
-            #expect(try ScriptOutcome(reply: connection.call(call.function, command: call.command)).kind == .applied)
+            #expect(try space.apply(id, .setStatus(agent: Self.agent, status: status, message: nil, actor: nil)) == .applied)
         }
         func logStart() throws -> Int { Int(try connection.send(RedisCommand("HGET", agent, "log_start")).string ?? "") ?? -1 }
         let now = try connection.send(RedisCommand("TIME")).array.flatMap { $0.first?.string }.flatMap { Int($0) }.map { $0 * 1000 } ?? 0
@@ -185,8 +168,7 @@ struct PresenceConvergenceTests {
         #expect(try logStart() >= now, "read and folded: the start is the first event's real apply time")
         #expect(try connection.send(RedisCommand("HLEN", agent + ":log")).int == 4, "base and 3 events (no floor): nothing really left the window")
         #expect(try connection.send(RedisCommand("HGET", agent, "status")).string == "online")
-        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
-        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+        try space.removeKeys()
     }
 
     /// `log_start` outlives the log (which expires one window after its last write, or is
@@ -195,15 +177,8 @@ struct PresenceConvergenceTests {
     /// status (general path) and a heartbeat (extend_session) after the log was deleted.
     @Test(arguments: ["status", "heartbeat"])
     func aLateEntryIsPutInOrderAfterTheLogWasLost(_ inOrder: String) throws {
-        let connection = try TestRedis.connection()
-        let schema = KeySchema(prefix: "lost" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
-        let applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
-        let workspace = Identifier("w")!
-        let agent = schema.workspace(workspace).agent(Self.agent)
-        func apply(_ id: String, _ command: IntakeCommand) throws -> ScriptOutcome.Kind {
-            let call = applier.call(for: IntakeEntry(workspace: workspace, command: command), entryID: id)
-            return try ScriptOutcome(reply: connection.call(call.function, command: call.command)).kind
-        }
+        let space = try LibraryWorkspace("lost")
+        let (connection, agent, apply) = (space.connection, space.keys.agent(Self.agent), space.apply)
         #expect(try apply("1000-0", .login(agent: Self.agent, session: Self.sessions[0])) == .applied)
         try connection.send(RedisCommand("DEL", agent + ":log"))
         if inOrder == "status" {
@@ -220,8 +195,7 @@ struct PresenceConvergenceTests {
             #expect(try connection.send(RedisCommand("HGET", agent, "status")).string == "away")
         }
         #expect(try connection.send(RedisCommand("HEXISTS", agent + ":log", "base")).int == 1, "the log was started again with its base")
-        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
-        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+        try space.removeKeys()
     }
 
     @Test func aDuplicatedEntryChangesNothingTheSecondTime() throws {
