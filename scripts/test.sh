@@ -3,7 +3,8 @@
 # file refers outside the repository (scripts/check-self-contained.sh), installs what is
 # missing, lints the Lua function library (scripts/lint-lua.sh), starts a throwaway
 # redis-server on a private socket and port in a temporary folder (never 6379), runs
-# `swift test`, and stops Redis even when the tests fail.
+# plus a Redis Cluster and a Sentinel group on private ports, runs `swift test`, and stops them
+# all even when the tests fail.
 # Arguments are passed to `swift test` (e.g. --filter RedisTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +22,18 @@ scripts/lint-lua.sh
 for yardstick in Sources/SwitchboardBench/Yardsticks/*.lua; do luac5.1 -p "$yardstick"; done
 
 work=$(mktemp -d -t switchboard-test.XXXXXX)
-cleanup() { stop_private_redis; rm -rf "$work"; }
+cleanup() { stop_private_redis; stop_private_topologies; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 
 start_private_redis "$work" --save "" --appendonly no
 export SWITCHBOARD_TEST_REDIS_URL="unix://$REDIS_SOCKET"
 export SWITCHBOARD_TEST_REDIS_TCP_URL="redis://127.0.0.1:$REDIS_PORT"
 echo "switchboard: test Redis at $SWITCHBOARD_TEST_REDIS_URL and $SWITCHBOARD_TEST_REDIS_TCP_URL" >&2
+# The shared Redis Cluster (3 primaries, 3 replicas) and Sentinel group (a primary, a replica,
+# three sentinels); tests that kill nodes or move slots start their own.
+start_private_cluster "$work"
+start_private_sentinels "$work"
+export SWITCHBOARD_TEST_CLUSTER_URL="$CLUSTER_URL" SWITCHBOARD_TEST_SENTINEL_URL="$SENTINEL_URL"
+echo "switchboard: test cluster at $SWITCHBOARD_TEST_CLUSTER_URL, sentinels at $SWITCHBOARD_TEST_SENTINEL_URL" >&2
 
 swift test "$@"

@@ -25,11 +25,17 @@ public final class RedisServerProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - tcp: Whether to also listen on a free TCP port on 127.0.0.1.
     ///   - arguments: Extra `redis-server` options, e.g. `["--requirepass", "s3cret"]`.
-    public init(tcp: Bool = false, arguments: [String] = []) throws {
+    public convenience init(tcp: Bool = false, arguments: [String] = []) throws {
+        try self.init(port: tcp ? try LoopbackPort.free() : nil, arguments: arguments)
+    }
+
+    /// Starts a server on a given TCP port of 127.0.0.1 (a cluster node needs its port and
+    /// the port 10000 above it, its cluster bus), or on no TCP port.
+    public init(port: Int?, arguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sb-redis-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socketPath = directory.appendingPathComponent("redis.sock").path
-        port = tcp ? try LoopbackPort.free() : nil
+        self.port = port
         extraArguments = arguments
         try start()
     }
@@ -75,6 +81,17 @@ public final class RedisServerProcess: @unchecked Sendable {
     /// Sends the server process a signal (`SIGSTOP` freezes it: connections are accepted by
     /// the kernel but nothing answers; `SIGCONT` thaws it).
     public func signal(_ number: Int32) { process?.signal(number) }
+
+    /// Kills the server at once (`SIGKILL`: no shutdown, no final write) and reaps it.
+    public func kill() {
+        guard let process else { return }
+        process.signal(SIGKILL)
+        _ = process.wait()
+        self.process = nil
+    }
+
+    /// Whether the server process is running.
+    public var isRunning: Bool { process?.isRunning == true }
 
     /// Stops and starts the server on the same socket and port (data not kept).
     public func restart() throws {

@@ -40,6 +40,37 @@ public enum TestRedis {
         RedisConnection(configuration: try configuration(name: name))
     }
 
+    private static let fallbackCluster: RedisClusterProcess? = {
+        if ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_URL"] != nil { return nil }
+        return try? RedisClusterProcess()
+    }()
+
+    private static let fallbackSentinel: RedisSentinelGroup? = {
+        if ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_SENTINEL_URL"] != nil { return nil }
+        return try? RedisSentinelGroup()
+    }()
+
+    /// The shared 3-primary / 3-replica cluster's seed URL (`SWITCHBOARD_TEST_CLUSTER_URL`,
+    /// set by the test command), else one private cluster started on first use. Tests that
+    /// kill nodes or move slots start their own ``RedisClusterProcess``.
+    public static var clusterURL: String {
+        get throws {
+            if let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_URL"] { return url }
+            guard let cluster = fallbackCluster else { throw TestSupportError("could not start a Redis Cluster for the tests") }
+            return cluster.url
+        }
+    }
+
+    /// The shared Sentinel group's URL (`SWITCHBOARD_TEST_SENTINEL_URL`), else one private
+    /// group started on first use. Tests that kill the primary start their own.
+    public static var sentinelURL: String {
+        get throws {
+            if let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_SENTINEL_URL"] { return url }
+            guard let group = fallbackSentinel else { throw TestSupportError("could not start a Sentinel group for the tests") }
+            return group.url
+        }
+    }
+
     /// A unique prefix for one test's keys, e.g. `t:3f2a9c1b:`.
     public static func uniquePrefix() -> String { "t:\(UUID().uuidString.prefix(8).lowercased()):" }
 }

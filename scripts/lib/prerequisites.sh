@@ -114,3 +114,109 @@ apt_install() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
+
+# Every redis-server (node or sentinel) started below, for stop_private_topologies.
+PRIVATE_TOPOLOGY_PIDFILES=()
+
+# Starts one redis-server in $1 on port $2 with further options; records its pid file.
+start_node() {
+  local dir=$1 port=$2; shift 2
+  mkdir -p "$dir"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" --save "" --appendonly no "$@"
+  PRIVATE_TOPOLOGY_PIDFILES+=("$dir/redis.pid")
+  local tries
+  for tries in $(seq 1 100); do
+    [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.05
+  done
+  echo "switchboard: redis-server on port $port did not start; its log:" >&2
+  tail -n 20 "$dir/redis.log" >&2 || true
+  return 1
+}
+
+# A port below 55535 free together with the port 10000 above it (a cluster node's bus).
+free_port_pair() {
+  local port
+  while :; do
+    port=$(( 21000 + RANDOM % 30000 ))
+    redis-cli -p "$port" ping >/dev/null 2>&1 && continue
+    redis-cli -p $(( port + 10000 )) ping >/dev/null 2>&1 && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$(( port + 10000 ))") 2>/dev/null && continue
+    echo "$port"; return 0
+  done
+}
+
+# Starts a 3-primary / 3-replica Redis Cluster under $1 and sets CLUSTER_URL to its seeds.
+start_private_cluster() {
+  local dir=$1 index port ports=()
+  for index in 0 1 2 3 4 5; do
+    port=$(free_port_pair)
+    start_node "$dir/cluster-$index" "$port" --cluster-enabled yes --cluster-config-file nodes.conf \
+      --cluster-node-timeout 1500 --cluster-replica-validity-factor 0
+    ports+=("127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${ports[@]}" --cluster-replicas 1 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+    || { cat "$dir/cluster-create.log" >&2; return 1; }
+  local tries node healthy
+  for tries in $(seq 1 300); do
+    healthy=1
+    for node in "${ports[@]}"; do
+      redis-cli -p "${node#*:}" cluster info 2>/dev/null | grep -q cluster_state:ok || healthy=0
+    done
+    [ "$healthy" = 1 ] && break
+    sleep 0.1
+  done
+  [ "$healthy" = 1 ] || { echo "switchboard: the test cluster did not become healthy" >&2; return 1; }
+  CLUSTER_URL="redis://$(IFS=,; echo "${ports[*]}")"
+}
+
+# Starts a primary, a replica and three sentinels (master name "switchboard") under $1 and
+# sets SENTINEL_URL.
+start_private_sentinels() {
+  local dir=$1 primary replica index port sentinels=()
+  primary=$(free_port_pair); start_node "$dir/primary" "$primary"
+  replica=$(free_port_pair); start_node "$dir/replica" "$replica" --replicaof 127.0.0.1 "$primary"
+  for index in 0 1 2; do
+    port=$(free_port_pair)
+    mkdir -p "$dir/sentinel-$index"
+    cat >"$dir/sentinel-$index/sentinel.conf" <<CONF
+port $port
+bind 127.0.0.1
+dir $dir/sentinel-$index
+daemonize yes
+pidfile $dir/sentinel-$index/redis.pid
+logfile $dir/sentinel-$index/redis.log
+sentinel monitor switchboard 127.0.0.1 $primary 2
+sentinel down-after-milliseconds switchboard 1000
+sentinel failover-timeout switchboard 5000
+CONF
+    redis-server "$dir/sentinel-$index/sentinel.conf" --sentinel
+    PRIVATE_TOPOLOGY_PIDFILES+=("$dir/sentinel-$index/redis.pid")
+    sentinels+=("127.0.0.1:$port")
+  done
+  SENTINEL_URL="redis-sentinel://$(IFS=,; echo "${sentinels[*]}")/switchboard"
+  local tries
+  for tries in $(seq 1 200); do
+    redis-cli -p "$replica" info replication 2>/dev/null | grep -q master_link_status:up \
+      && [ "$(redis-cli -p "${sentinels[2]#*:}" sentinel master switchboard 2>/dev/null | grep -A1 -x num-slaves | tail -n 1)" = 1 ] \
+      && return 0
+    sleep 0.1
+  done
+  echo "switchboard: the test Sentinel group did not come up" >&2
+  return 1
+}
+
+# Stops every node and sentinel started above, waiting until each has exited.
+stop_private_topologies() {
+  local pidfile pid
+  for pidfile in "${PRIVATE_TOPOLOGY_PIDFILES[@]}"; do
+    pid=$(cat "$pidfile" 2>/dev/null) || continue
+    kill "$pid" 2>/dev/null || true
+  done
+  for pidfile in "${PRIVATE_TOPOLOGY_PIDFILES[@]}"; do
+    pid=$(cat "$pidfile" 2>/dev/null) || continue
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  done
+}
