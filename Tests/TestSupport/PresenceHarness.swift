@@ -10,19 +10,25 @@ public final class PresenceHarness: @unchecked Sendable {
     public let prefix: String
     public let workspace: String
     public let redisURL: String
+    /// The Redis this deployment runs on.
+    public let topology: Topology
     public let connection: RedisConnection
     /// How many streams the intake is split into; every worker started here uses it.
     public let shards: Int
     public private(set) var workers: [WorkerProcess] = []
 
-    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams.
-    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1) throws {
-        let tag = UUID().uuidString.prefix(8).lowercased()
+    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams,
+    /// on `topology`'s shared Redis (on the cluster, successive harnesses put their workspace
+    /// on the next primary in turn: see ``Topology/freshTag()``), or on the private Redis of
+    /// `url` (then the tag is random).
+    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, topology: Topology = .standalone, url: String? = nil) throws {
+        let tag = url == nil ? try topology.freshTag() : String(UUID().uuidString.prefix(8).lowercased())
         prefix = "t\(tag)"
         workspace = "ws-\(tag)"
         self.shards = shards
-        redisURL = try TestRedis.url
-        connection = RedisConnection(configuration: try TestRedis.configuration(name: "sb-test-harness"))
+        self.topology = topology
+        redisURL = try url ?? topology.url
+        connection = RedisConnection(configuration: try Self.configuration(url: redisURL, name: "sb-test-harness"))
         for index in 0..<count { try startWorker(named: "w\(index)", arguments: workerArguments) }
     }
 
@@ -80,8 +86,20 @@ public final class PresenceHarness: @unchecked Sendable {
         return worker
     }
 
+    /// A configuration for this deployment's Redis.
+    public func configuration(name: String? = nil) throws -> RedisConfiguration { try Self.configuration(url: redisURL, name: name) }
+
+    private static func configuration(url: String, name: String?) throws -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.clientName = name
+        return configuration
+    }
+
     /// The key of this workspace named `suffix`, e.g. `agent:42` → `t1234:{ws-1234}:agent:42`.
-    public func key(_ suffix: String) -> String { "\(prefix):{\(workspace)}:\(suffix)" }
+    public func key(_ suffix: String) -> String { workspaceKey(suffix, of: workspace) }
+
+    /// The key of `workspace` named `suffix`, under this harness's prefix.
+    public func workspaceKey(_ suffix: String, of workspace: String) -> String { "\(prefix):{\(workspace)}:\(suffix)" }
 
     /// Writes an intake entry (adding `workspace` unless given) and returns its id.
     @discardableResult
@@ -116,14 +134,17 @@ public final class PresenceHarness: @unchecked Sendable {
         Set((try connection.send(RedisCommand("HKEYS", key("agent:\(id):sessions"))).array ?? []).compactMap(\.string))
     }
 
-    /// Every event of the workspace's events stream, as field dictionaries.
-    public func events() throws -> [[String: String]] {
-        (try connection.send(RedisCommand("XRANGE", key("events"), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
+    /// Every event of the workspace's (or `workspace`'s) events stream, as field dictionaries.
+    public func events(workspace: String? = nil) throws -> [[String: String]] {
+        (try connection.send(RedisCommand("XRANGE", workspaceKey("events", of: workspace ?? self.workspace), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
     }
 
-    /// Every dead letter written under this prefix.
+    /// Every dead letter written under this prefix: `<prefix>:dead`, and with several intake
+    /// shards each shard's `<prefix>:dead:<n>`.
     public func deadLetters() throws -> [[String: String]] {
-        (try connection.send(RedisCommand("XRANGE", "\(prefix):dead", "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
+        let streams = ["\(prefix):dead"] + (shards == 1 ? [] : (0..<shards).map { "\(prefix):dead:\($0)" })
+        return try connection.pipeline(streams.map { RedisCommand("XRANGE", $0, "-", "+") })
+            .flatMap { reply in (try reply.orThrow().array ?? []).compactMap { $0.array?.last?.stringPairs } }
     }
 
     /// A subscriber to the workspace's status channel, recording every broadcast's JSON text
@@ -131,7 +152,7 @@ public final class PresenceHarness: @unchecked Sendable {
     public func subscribe() throws -> (RedisSubscriber, EventRecorder<String>) {
         let recorder = EventRecorder<String>()
         let ready = EventRecorder<Bool>()
-        let subscriber = RedisSubscriber(configuration: try TestRedis.configuration(name: "sb-test-watch"), channels: [key("status")]) { event in
+        let subscriber = RedisSubscriber(configuration: try configuration(name: "sb-test-watch"), channels: [key("status")]) { event in
             switch event {
             case .ready: ready.record(true)
             case .message(let message): recorder.record(message.text)
