@@ -36,12 +36,12 @@ public enum Topology: String, CaseIterable, Sendable, CustomStringConvertible {
     public func freshTag() throws -> String {
         let random = { String(UUID().uuidString.prefix(8).lowercased()) }
         guard self == .cluster else { return random() }
-        let map = try ClusterSlotMap.shared()
+        let map = try ClusterSlotOwners.shared()
         let wanted = map.primaries[Self.nextPrimary.withLock { turn in defer { turn += 1 }; return turn } % map.primaries.count]
         for _ in 0..<10_000 {
             let tag = random()
-            let home = map.primary(ofSlot: ClusterSlotMap.slot(of: "{ws-\(tag)}"))
-            if home == wanted, map.primary(ofSlot: ClusterSlotMap.slot(of: "t\(tag):intake")) != home { return tag }
+            let home = map.primary(ofSlot: ClusterSlotOwners.slot(of: "{ws-\(tag)}"))
+            if home == wanted, map.primary(ofSlot: ClusterSlotOwners.slot(of: "t\(tag):intake")) != home { return tag }
         }
         throw TestSupportError("no tag puts a workspace on \(wanted)")
     }
@@ -52,7 +52,7 @@ public enum Topology: String, CaseIterable, Sendable, CustomStringConvertible {
 /// Which primary of the shared cluster serves which hash slot, read once with `CLUSTER SLOTS`,
 /// and the slot rule (CRC16/XMODEM of the key or its hash tag, mod 16384) written again here
 /// as any client computes it.
-public struct ClusterSlotMap: Sendable {
+public struct ClusterSlotOwners: Sendable {
     /// `host:port` of every primary, sorted.
     public let primaries: [String]
     private let ranges: [(low: Int, high: Int, primary: String)]
@@ -73,13 +73,13 @@ public struct ClusterSlotMap: Sendable {
         primaries = Set(ranges.map(\.primary)).sorted()
     }
 
-    private static let cached = Mutex<ClusterSlotMap?>(nil)
+    private static let cached = Mutex<ClusterSlotOwners?>(nil)
 
     /// The shared cluster's map, read on first use.
-    public static func shared() throws -> ClusterSlotMap {
+    public static func shared() throws -> ClusterSlotOwners {
         try cached.withLock { map in
             if let map { return map }
-            let read = try ClusterSlotMap(url: TestRedis.clusterURL)
+            let read = try ClusterSlotOwners(url: TestRedis.clusterURL)
             map = read
             return read
         }
