@@ -12,7 +12,7 @@ struct ClusterReshardingTests {
     @Test(.timeLimit(.minutes(3)))
     func aBusyWorkspaceMovedToAnotherPrimaryLosesAndDoublesNothing() throws {
         let cluster = try RedisClusterProcess(primaries: 3, replicasPerPrimary: 0)
-        let harness = try PresenceHarness(workers: 2, workerArguments: ["--batch-size", "20"], shards: 4, topology: .cluster, url: cluster.url)
+        let harness = try PresenceHarness(workers: 2, workerArguments: ["--batch-size", "20"], shards: 4, redisURL: cluster.url)
         let workspaces = try ClusterSlotOwners.workspacesOnEveryPrimary(of: cluster.url)
         let load = RoutingLoad(harness: harness, workspaces: workspaces)
         try load.setUp()
@@ -40,7 +40,8 @@ struct ClusterReshardingTests {
         #expect(load.failure == nil, "\(load.failure ?? "")")
 
         #expect(try harness.awaitDrained(timeout: 60), "the workers applied every entry")
-        #expect(try harness.deadLetters().isEmpty)
+        let deadLetters = try harness.deadLetters()
+        #expect(deadLetters.isEmpty, "\(deadLetters.count) dead letters, first: \(deadLetters.prefix(3))")
         #expect(harness.workers.allSatisfy { $0.isRunning }, "no worker died")
         for workspace in workspaces {
             let replay = RoutingReplay(events: try harness.events(workspace: workspace), capacity: load.capacity)

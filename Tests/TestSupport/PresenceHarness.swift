@@ -10,8 +10,6 @@ public final class PresenceHarness: @unchecked Sendable {
     public let prefix: String
     public let workspace: String
     public let redisURL: String
-    /// The Redis this deployment runs on.
-    public let topology: Topology
     public let connection: RedisConnection
     /// How many streams the intake is split into; every worker started here uses it.
     public let shards: Int
@@ -19,16 +17,15 @@ public final class PresenceHarness: @unchecked Sendable {
 
     /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams,
     /// on `topology`'s shared Redis (on the cluster, successive harnesses put their workspace
-    /// on the next primary in turn: see ``Topology/freshTag()``), or on the private Redis of
-    /// `url` (then the tag is random).
-    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, topology: Topology = .standalone, url: String? = nil) throws {
-        let tag = url == nil ? try topology.freshTag() : String(UUID().uuidString.prefix(8).lowercased())
+    /// on the next primary in turn: see ``Topology/freshTag()``), or on the Redis at `redisURL`
+    /// (any URL a worker takes, e.g. a private cluster's; then the tag is random).
+    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, topology: Topology = .standalone, redisURL: String? = nil) throws {
+        let tag = redisURL == nil ? try topology.freshTag() : String(UUID().uuidString.prefix(8).lowercased())
         prefix = "t\(tag)"
         workspace = "ws-\(tag)"
         self.shards = shards
-        self.topology = topology
-        redisURL = try url ?? topology.url
-        connection = RedisConnection(configuration: try Self.configuration(url: redisURL, name: "sb-test-harness"))
+        self.redisURL = try redisURL ?? topology.url
+        connection = RedisConnection(configuration: try Self.configuration(url: self.redisURL, name: "sb-test-harness"))
         for index in 0..<count { try startWorker(named: "w\(index)", arguments: workerArguments) }
     }
 
@@ -139,12 +136,14 @@ public final class PresenceHarness: @unchecked Sendable {
         (try connection.send(RedisCommand("XRANGE", workspaceKey("events", of: workspace ?? self.workspace), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
     }
 
-    /// Every dead letter written under this prefix: `<prefix>:dead`, and with several intake
-    /// shards each shard's `<prefix>:dead:<n>`.
+    /// The dead-letter streams of this prefix: `<prefix>:dead`, and with several intake shards
+    /// also each shard's `<prefix>:dead:<n>` (docs/keys.md).
+    public var deadLetterStreams: [String] { ["\(prefix):dead"] + (shards == 1 ? [] : (0..<shards).map { "\(prefix):dead:\($0)" }) }
+
+    /// Every dead letter written under this prefix, over every dead-letter stream.
     public func deadLetters() throws -> [[String: String]] {
-        let streams = ["\(prefix):dead"] + (shards == 1 ? [] : (0..<shards).map { "\(prefix):dead:\($0)" })
-        return try connection.pipeline(streams.map { RedisCommand("XRANGE", $0, "-", "+") })
-            .flatMap { reply in (try reply.orThrow().array ?? []).compactMap { $0.array?.last?.stringPairs } }
+        try connection.pipeline(deadLetterStreams.map { RedisCommand("XRANGE", $0, "-", "+") })
+            .flatMap { try $0.orThrow().array ?? [] }.compactMap { $0.array?.last?.stringPairs }
     }
 
     /// A subscriber to the workspace's status channel, recording every broadcast's JSON text

@@ -9,15 +9,12 @@ extension RedisClusterProcess {
         return try cli(["CLUSTER", "MYID"], node: node).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// The node replicating the primary on `port`.
+    /// The node replicating the primary on `port`, as the replica itself says (`ROLE`: other
+    /// nodes may learn of it a moment later).
     public func replica(ofPrimaryPort port: Int) throws -> RedisServerProcess {
-        let primary = try nodeID(port: port)
-        for line in try cli(["CLUSTER", "NODES"]).split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 3, fields[2].contains("slave"), fields[3] == primary,
-                  let replicaPort = Int(fields[1].split(separator: ":")[1].split(separator: "@")[0]),
-                  let replica = node(port: replicaPort) else { continue }
-            return replica
+        for node in nodes where node.isRunning && node.port != port {
+            let role = try cli(["ROLE"], node: node).split(separator: "\n")
+            if role.count >= 3, role[0] == "slave", Int(role[2]) == port { return node }
         }
         throw TestSupportError("the primary on port \(port) has no replica")
     }
