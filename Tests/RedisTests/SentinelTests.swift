@@ -35,6 +35,20 @@ struct SentinelTests {
         #expect(try connection.send(["ROLE"]).array?.first?.string == "master")
     }
 
+    @Test func theSentinelThatAnsweredIsAskedFirstOnTheNextConnect() throws {
+        let (sentinels, name) = try sharedGroup()
+        // A "sentinel" that hangs up on every connection, and counts them.
+        let hangingUp = try RefusingSocket(path: FileManager.default.temporaryDirectory.appendingPathComponent("sb-sentinel-\(UUID().uuidString.prefix(8)).sock").path)
+        defer { hangingUp.stop() }
+        let connection = RedisConnection(configuration: RedisConfiguration(endpoint: .sentinel(masterName: name, sentinels: [.unixSocket(path: hangingUp.path)] + sentinels)))
+        try connection.send(["PING"])
+        #expect(hangingUp.attempts.wait(until: { $0.count == 1 }), "the first connect asked the sentinels in the URL's order")
+        connection.dropContext()
+        try connection.send(["PING"])
+        #expect(connection.connectCount == 2)
+        #expect(hangingUp.attempts.all.count == 1, "the second connect asked the sentinel that answered the first")
+    }
+
     @Test func anUnknownMasterNameIsAConfigurationError() throws {
         let (sentinels, _) = try sharedGroup()
         let connection = RedisConnection(configuration: try RedisConfiguration(url: url(sentinels, "no-such-primary")))
