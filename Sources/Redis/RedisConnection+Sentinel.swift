@@ -13,8 +13,12 @@ extension RedisConnection {
             do {
                 return try openAndPrepare(at: primary, deadline: deadline)
             } catch where error.kind == .connectFailed {
-                let remaining = deadline - .now
-                guard remaining > pause, interruptWait?() != true else { throw error }
+                guard deadline - .now > pause, interruptWait?() != true else {
+                    throw RedisClientError(
+                        .connectFailed,
+                        "The primary of '\(resolver.masterName)' that the sentinels name (\(primary)) could not be used within the connect timeout (\(configuration.connectTimeout.shortDescription)): \(error.message)",
+                        recoverySuggestion: "A failover is probably under way (the sentinels replace a dead primary after their down-after-milliseconds) and the next attempt asks them again; if this lasts, compare SENTINEL MASTER \(resolver.masterName) on each sentinel with INFO replication on the nodes.")
+                }
                 sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(500))
             }
@@ -28,11 +32,8 @@ extension RedisConnection {
         let reply = try context.readReply(for: "ROLE")
         let role = reply.array?.first?.string ?? reply.serverError?.message ?? "\(reply)"
         guard role != "master" else { return }
-        let name = sentinel?.masterName ?? ""
-        throw RedisClientError(
-            .connectFailed,
-            "Redis at \(endpoint), named by the sentinels as the primary of '\(name)', is not a primary (ROLE: \(role)).",
-            recoverySuggestion: "A failover is probably under way and the connection asks again; if this lasts, compare SENTINEL MASTER \(name) on each sentinel with INFO replication on the nodes.")
+        throw RedisClientError(.connectFailed, "Redis at \(endpoint) is not a primary (ROLE: \(role)).",
+                               recoverySuggestion: "The connection asks the sentinels again.")
     }
 
     /// Drops the link after a `READONLY` reply: the server was a primary when this connection
