@@ -30,7 +30,11 @@ extension RedisConnection {
     func verifyPrimaryRole(of context: HiredisContext, at endpoint: RedisConfiguration.Endpoint) throws(RedisClientError) {
         try context.append(RedisCommand("ROLE"))
         let reply = try context.readReply(for: "ROLE")
-        let role = reply.array?.first?.string ?? reply.serverError?.message ?? "\(reply)"
+        if let refusal = reply.serverError {
+            throw RedisClientError(.authenticationFailed, "Redis at \(endpoint) refused ROLE: \(refusal.message)",
+                                   recoverySuggestion: "Through Sentinel the user must be allowed ROLE (ACL: +role), which checks that the node named is the primary.")
+        }
+        let role = reply.array?.first?.string ?? "\(reply)"
         guard role != "master" else { return }
         throw RedisClientError(.connectFailed, "Redis at \(endpoint) is not a primary (ROLE: \(role)).",
                                recoverySuggestion: "The connection asks the sentinels again.")

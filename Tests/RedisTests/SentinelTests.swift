@@ -98,6 +98,19 @@ struct SentinelTests {
         #expect(direct.connectCount == 2)
     }
 
+    @Test func aUserNotAllowedROLEIsToldSo() throws {
+        let server = try RedisServerProcess(tcp: true)
+        _ = try server.cli("ACL", "SETUSER", "no-role", "on", ">pw", "~*", "+@all", "-role")
+        let sentinel = try LoneSentinel(monitoring: "acl", port: server.port!)
+        let connection = RedisConnection(configuration: try RedisConfiguration(url: "redis-sentinel://no-role:pw@127.0.0.1:\(sentinel.port)/acl"))
+        #expect {
+            try connection.send(["PING"])
+        } throws: { error in
+            let error = error as! RedisClientError
+            return error.kind == .authenticationFailed && error.message.contains("refused ROLE") && error.recoverySuggestion.contains("+role")
+        }
+    }
+
     @Test func afterTheKillOfThePrimaryTheConnectionReachesThePromotedReplicaByItself() throws {
         let group = try RedisSentinelGroup(masterName: "killed")
         let connection = RedisConnection(configuration: try RedisConfiguration(url: group.url))
