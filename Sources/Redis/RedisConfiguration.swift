@@ -4,7 +4,9 @@ import Foundation
 /// How to reach a Redis server and how a connection behaves.
 ///
 /// Built from a URL:
-/// - `redis://[user:password@]host[:port][/db]` (TCP, port 6379 by default)
+/// - `redis://[user:password@]host[:port][/db]` (TCP, port 6379 by default); several
+///   `host:port` seeds may be listed, comma-separated (`redis://a:7000,b:7001`): a Redis
+///   Cluster client tries them in order until one answers
 /// - `unix:///path/to/redis.sock[?db=N]` (Unix socket; user and password may precede the path
 ///   as in `unix://user:password@/path.sock`)
 ///
@@ -26,8 +28,13 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Where the server listens.
+    /// Where the server listens; for a Redis Cluster, the first seed node.
     public var endpoint: Endpoint
+    /// The seeds listed after the first in the URL (`redis://a:7000,b:7001`), tried in order
+    /// when the ones before them do not answer.
+    public var otherSeeds: [Endpoint] = []
+    /// Every seed: ``endpoint`` first, then ``otherSeeds``.
+    public var seeds: [Endpoint] { [endpoint] + otherSeeds }
     /// The ACL user for `AUTH user password`; `nil` authenticates as the default user.
     public var username: String?
     /// The password; `nil` sends no `AUTH`.
@@ -113,19 +120,10 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
                 let path = rest[rest.index(after: slash)...]
                 if !path.isEmpty { databaseText = String(path) }
             }
-            var host = hostPort
-            var port = 6379
-            if hostPort.hasPrefix("[") {  // IPv6 literal: [::1]:6380
-                guard let close = hostPort.firstIndex(of: "]") else { throw Self.invalid("unclosed '[' in host") }
-                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-                let after = hostPort[hostPort.index(after: close)...]
-                if after.hasPrefix(":") { port = try Self.parsePort(String(after.dropFirst())) }
-            } else if let colon = hostPort.lastIndex(of: ":") {
-                host = String(hostPort[..<colon])
-                port = try Self.parsePort(String(hostPort[hostPort.index(after: colon)...]))
-            }
-            guard !host.isEmpty else { throw Self.invalid("the URL has no host, as in redis://127.0.0.1:6379") }
-            self.init(endpoint: .tcp(host: host, port: port))
+            var endpoints: [Endpoint] = []
+            for seed in hostPort.split(separator: ",", omittingEmptySubsequences: false) { endpoints.append(try Self.parseHostPort(String(seed))) }
+            self.init(endpoint: endpoints[0])
+            otherSeeds = Array(endpoints.dropFirst())
             if let db = databaseText ?? query["db"] { database = try Self.parseDatabase(db) }
         }
         self.username = username
@@ -151,9 +149,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         var auth = ""
         if password != nil { auth = "\(username ?? ""):***@" } else if let username { auth = "\(username)@" }
         switch endpoint {
-        case .tcp(let host, let port):
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "redis://\(auth)\(shownHost):\(port)" + (database == 0 ? "" : "/\(database)")
+        case .tcp:
+            return "redis://\(auth)" + seeds.map(\.description).joined(separator: ",") + (database == 0 ? "" : "/\(database)")
         case .unixSocket(let path):
             return "unix://\(auth)\(path)" + (database == 0 ? "" : "?db=\(database)")
         }
@@ -165,6 +162,23 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         // Whatever precedes the last '@' may hold a password, scheme or not.
         let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
         return at > start ? String(text[..<start]) + "***" + String(text[at...]) : "***" + String(text[at...])
+    }
+
+    /// One `host[:port]` (IPv6 in brackets) of a `redis://` URL.
+    private static func parseHostPort(_ hostPort: String) throws(RedisClientError) -> Endpoint {
+        var host = hostPort
+        var port = 6379
+        if hostPort.hasPrefix("[") {  // IPv6 literal: [::1]:6380
+            guard let close = hostPort.firstIndex(of: "]") else { throw Self.invalid("unclosed '[' in host") }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if after.hasPrefix(":") { port = try Self.parsePort(String(after.dropFirst())) }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            port = try Self.parsePort(String(hostPort[hostPort.index(after: colon)...]))
+        }
+        guard !host.isEmpty else { throw Self.invalid("the URL has no host, as in redis://127.0.0.1:6379") }
+        return .tcp(host: host, port: port)
     }
 
     private static func parsePort(_ text: String) throws(RedisClientError) -> Int {
