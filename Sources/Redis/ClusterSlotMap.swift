@@ -30,13 +30,19 @@ struct ClusterSlotMap {
     /// - Parameters:
     ///   - host: The host the node was reached at, for nodes that announce no address of their own.
     ///   - send: Sends one command to that node.
-    /// - Returns: `nil` when the node is not in cluster mode, or refuses to say (an ACL user
-    ///   refused `CLUSTER` on a single Redis); the map otherwise.
-    static func fetch(host: String, send: (RedisCommand) throws(RedisClientError) -> RedisValue) throws(RedisClientError) -> ClusterSlotMap? {
-        let shards = try send(["CLUSTER", "SHARDS"])
-        if let map = parse(shards: shards, host: host) { return map }
-        guard let error = shards.serverError, error.message.lowercased().contains("unknown subcommand") else { return nil }
-        return parse(slots: try send(["CLUSTER", "SLOTS"]), host: host)
+    /// - Throws: ``RedisClientError`` when the node cannot be asked or refuses to say (an ACL
+    ///   user not allowed `CLUSTER SHARDS`).
+    static func fetch(host: String, send: (RedisCommand) throws(RedisClientError) -> RedisValue) throws(RedisClientError) -> ClusterSlotMap {
+        var reply = try send(["CLUSTER", "SHARDS"])
+        if let map = parse(shards: reply, host: host) { return map }
+        if reply.serverError?.message.lowercased().contains("unknown subcommand") == true {
+            reply = try send(["CLUSTER", "SLOTS"])
+            if let map = parse(slots: reply, host: host) { return map }
+        }
+        throw RedisClientError(
+            reply.serverError?.code == "NOPERM" ? .authenticationFailed : .protocolError,
+            "The Redis Cluster node at \(host) did not give its slot map: \(reply.serverError?.message ?? "an unexpected reply").",
+            recoverySuggestion: "A cluster client reads the map with CLUSTER SHARDS (CLUSTER SLOTS before Redis 7.0) and follows ASK redirections: allow the user +cluster|shards +cluster|slots +asking.")
     }
 
     /// Reads a `CLUSTER SHARDS` reply; `nil` if it is not one.

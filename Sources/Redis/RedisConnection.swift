@@ -144,8 +144,7 @@ public final class RedisConnection {
     // MARK: - Connection management
 
     /// The cluster router if the server is a Redis Cluster, `nil` for a single Redis. The first
-    /// call connects and asks (`CLUSTER SHARDS`); a server that refuses to say (an ACL user
-    /// denied `CLUSTER`, cluster support disabled) is a single Redis.
+    /// call connects and asks (`HELLO 2`, which every ACL user may send, says the server's mode).
     @inline(__always)
     func clusterRouter() throws(RedisClientError) -> ClusterRouter? {
         if topologyKnown { return router }
@@ -155,11 +154,14 @@ public final class RedisConnection {
     private func detectTopology() throws(RedisClientError) -> ClusterRouter? {
         let context = try openContext()
         let host = configuration.endpoint.host
-        let map = try guarded { () throws(RedisClientError) in
-            try ClusterSlotMap.fetch(host: host) { command throws(RedisClientError) in
+        let map = try guarded { () throws(RedisClientError) -> ClusterSlotMap? in
+            let send = { (command: RedisCommand) throws(RedisClientError) -> RedisValue in
                 try context.append(command)
                 return try context.readReply(for: command.name)
             }
+            // A Redis older than 6 does not know HELLO: it is no cluster this client can use.
+            guard try send(["HELLO", "2"]).fieldMap?["mode"]?.string == "cluster" else { return nil }
+            return try ClusterSlotMap.fetch(host: host, send: send)
         }
         topologyKnown = true
         guard let map else { return nil }
