@@ -224,6 +224,9 @@ final class ClusterRouter {
         return link
     }
 
+    /// The primary serving a slot, as far as the map knows.
+    func primary(ofSlot slot: Int) -> Node { route(slot) }
+
     /// The primary of a slot; any primary for a command without a known key.
     private func route(_ slot: Int?) -> Node {
         if let slot, let node = map.primary(ofSlot: slot) { return node }
@@ -269,7 +272,7 @@ final class ClusterRouter {
 
     /// Reads the map again from the first node that answers: linked primaries first, then
     /// the other primaries, then the seeds. Keeps the current map if none answers.
-    private func refresh(avoiding avoided: Node?) {
+    func refresh(avoiding avoided: Node?) {
         lastRefresh = .now
         var candidates = map.primaries.filter { links[$0]?.isConnected == true }
         for node in map.primaries + owner.configuration.seeds where !candidates.contains(node) { candidates.append(node) }
@@ -293,7 +296,7 @@ final class ClusterRouter {
         }
     }
 
-    private enum Redirection {
+    enum Redirection {
         case moved(Node)
         case ask(Node)
         case tryAgain
@@ -306,7 +309,7 @@ final class ClusterRouter {
 
     /// What a reply asks the client to do instead, if anything. A `MOVED` updates the map
     /// at once, and refreshes the whole map (at most every 250 ms) when the map was wrong.
-    private func redirection(of reply: RedisValue, from node: Node, routedBySlot: Bool) -> Redirection? {
+    func redirection(of reply: RedisValue, from node: Node, routedBySlot: Bool) -> Redirection? {
         guard case .error(let error) = reply else { return nil }
         if isTryAgain(error) { return .tryAgain }
         guard error.code == "MOVED" || error.code == "ASK" else { return nil }
