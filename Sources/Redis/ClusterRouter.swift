@@ -20,6 +20,7 @@ final class ClusterRouter {
     private var mapIsSuspect = false
     /// Connects made by links since closed (they still count in ``connectCount``).
     private var retiredConnects = 0
+    private var isClosed = false
     /// How many redirections one command follows before its last reply is returned as it is.
     private let maximumRedirections = 16
     /// Pauses between attempts while the cluster says `TRYAGAIN` / `CLUSTERDOWN` or a primary is
@@ -37,8 +38,10 @@ final class ClusterRouter {
     /// Whether a link to some node is open.
     var isConnected: Bool { links.values.contains { $0.isConnected } }
 
-    /// Closes every link.
+    /// Closes every link; links made afterwards are closed from the start, so every later
+    /// command fails with kind `.closed` as on a single Redis.
     func close() {
+        isClosed = true
         for link in links.values { link.close() }
     }
 
@@ -172,9 +175,6 @@ final class ClusterRouter {
 
     // MARK: - Topology
 
-    /// The primaries as `host:port`, in the order of their lowest slot.
-    func primaryNames() -> [String] { map.primaries.map(\.description) }
-
     /// Sends a command to every primary; error replies stay in place.
     func sendToEveryPrimary(_ command: RedisCommand, timeout: Duration?) throws(RedisClientError) -> [(node: String, reply: RedisValue)] {
         try refreshIfSuspect()
@@ -220,6 +220,7 @@ final class ClusterRouter {
     func link(to node: Node) -> RedisConnection {
         if let link = links[node] { return link }
         let link = RedisConnection(nodeOf: owner, at: node)
+        if isClosed { link.close() }
         links[node] = link
         return link
     }

@@ -51,6 +51,7 @@ struct ClusterSubscription {
 
         for channel in channels { try subscribe(channel, on: router.primary(ofSlot: ClusterSlot.of(channel))) }
         var confirmed = Set<String>()
+        let channelCount = Set(channels).count
         var everReady = false
         var gap = false
         let clock = ContinuousClock()
@@ -77,7 +78,7 @@ struct ClusterSubscription {
                         let channel = parts[1].string ?? ""
                         link.awaiting.removeAll { $0 == channel }
                         confirmed.insert(channel)
-                        guard confirmed.count == Set(channels).count else { break }
+                        guard confirmed.count == channelCount else { break }
                         if !everReady {
                             everReady = true
                             onSubscribed()

@@ -41,6 +41,11 @@ struct ClusterRoutingTests {
             try keys.connection.send(RedisCommand("DEL", key))
         }
         #expect(keys.connection.connectCount >= 3, "one link per primary")
+        keys.connection.close()
+        for key in perPrimary {
+            #expect(throws: RedisClientError.self) { try keys.connection.send(RedisCommand("GET", key)) }
+        }
+        #expect((try? keys.connection.sendToEveryPrimary(["PING"])) == nil, "closed, links to every node included")
     }
 
     @Test func aDeadFirstSeedIsSkipped() throws {
