@@ -51,6 +51,37 @@ struct ClusterSubscriberTests {
         #expect(!recorder.all.contains { if case .disconnected = $0 { true } else { false } }, "followed, not reconnected")
     }
 
+    @Test func aStaleMapIsCorrectedByMovedOnSubscribe() throws {
+        let channel = try #require(try ClusterKeys().onePerPrimary().first)
+        let url = try TestRedis.clusterURL
+        let recorder = EventRecorder<RedisSubscriberEvent>()
+        let stop = EventRecorder<Bool>()  // stopped once it holds an event
+        let corrected = BackgroundResult { () throws -> Bool in
+            let connection = RedisConnection(configuration: try RedisConfiguration(url: url))
+            let router = try #require(try connection.clusterRouter())
+            let slot = ClusterSlot.of(channel)
+            let owner = router.primary(ofSlot: slot)
+            let wrong = try #require(try connection.sendToEveryPrimary(["PING"]).map(\.node).first { $0 != owner.description })
+            // Plant a wrong owner, as a map read before a reshard would have it.
+            _ = router.redirection(of: .error(RedisServerError(message: "MOVED \(slot) \(wrong)")), from: owner, routedBySlot: false)
+            try #require(router.primary(ofSlot: slot).description == wrong)
+            var correctedWhenReady = false
+            try ClusterSubscription(owner: connection, router: router, channels: [channel], pingInterval: .seconds(1),
+                                    isStopping: { !stop.all.isEmpty }, deliver: recorder.record)
+                .listen {
+                    correctedWhenReady = router.primary(ofSlot: slot) == owner
+                    recorder.record(.ready)
+                }
+            return correctedWhenReady
+        }
+        #expect(recorder.wait { $0.contains(where: isReady) })
+        let publisher = RedisConnection(configuration: try RedisConfiguration(url: url))
+        #expect(try publisher.send(RedisCommand("SPUBLISH", channel, "found")) == .integer(1))
+        #expect(recorder.wait { messages($0) == ["found"] })
+        stop.record(true)
+        #expect(try corrected.value(within: .seconds(10)), "MOVED put the right owner back in the map")
+    }
+
     @Test func patternsAreRefusedOnACluster() throws {
         let recorder = EventRecorder<RedisSubscriberEvent>()
         let subscriber = RedisSubscriber(configuration: try RedisConfiguration(url: TestRedis.clusterURL), channels: ["c"], patterns: ["p:*"]) { recorder.record($0) }
