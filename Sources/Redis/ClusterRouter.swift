@@ -21,6 +21,8 @@ final class ClusterRouter {
     /// Connects made by links since closed (they still count in ``connectCount``).
     private var retiredConnects = 0
     private var isClosed = false
+    /// How often a `MOVED` may have the whole map read again.
+    var refreshInterval: Duration = .milliseconds(250)
     /// How many redirections one command follows before its last reply is returned as it is.
     private let maximumRedirections = 16
     /// Pauses between attempts while the cluster says `TRYAGAIN` / `CLUSTERDOWN` or a primary is
@@ -133,6 +135,7 @@ final class ClusterRouter {
                 }
             }
             // Then read every reply, even after a failure, so each link stays in step.
+            var answered: [(node: Node, share: [(index: Int, asking: Bool)])] = []
             for (node, link, context, share) in sent {
                 do throws(RedisClientError) {
                     try link.guarded { () throws(RedisClientError) in
@@ -141,10 +144,13 @@ final class ClusterRouter {
                             replies[item.index] = try context.readReply(for: commands[item.index].name)
                         }
                     }
+                    answered.append((node, share))
                 } catch {
                     lost = lost ?? error
-                    continue
                 }
+            }
+            // Only now, with no reply outstanding on any link, may a MOVED refresh the map.
+            for (node, share) in answered {
                 for item in share {
                     guard let redirection = redirection(of: replies[item.index], from: node, routedBySlot: slots[item.index] != nil) else { continue }
                     switch redirection {
@@ -321,7 +327,7 @@ final class ClusterRouter {
         let target = Node.tcp(host: host.isEmpty ? node.host : host, port: port)
         guard error.code == "MOVED" else { return .ask(target) }
         map.assign(slot: slot, to: target)
-        if routedBySlot, ContinuousClock.now - lastRefresh > .milliseconds(250) { refresh(avoiding: nil) }
+        if routedBySlot, ContinuousClock.now - lastRefresh >= refreshInterval { refresh(avoiding: nil) }
         return .moved(target)
     }
 

@@ -9,13 +9,23 @@ struct ClusterReconfigurationTests {
     @Test func movedSlotIsFollowed() throws {
         let cluster = try RedisClusterProcess(primaries: 3, replicasPerPrimary: 0)
         let connection = RedisConnection(configuration: try RedisConfiguration(url: cluster.url(ofNode: 0)))
-        let key = "moved:{tag}"
+        let key = "moved:{a}"  // slot 15495: on the primary with the highest slots, the last a map refresh would ask
         try connection.send(RedisCommand("SET", key, "before"))
         let slot = ClusterSlot.of(key)
+        // A second client, linked to every primary, whose map is refreshed by every MOVED.
+        let others = try ClusterKeys(cluster.url(ofNode: 1))
+        let elsewhere = try others.onePerPrimary().filter { try cluster.primaryPort(ofSlot: ClusterSlot.of($0)) != cluster.primaryPort(ofSlot: slot) }
+        try #require(elsewhere.count == 2)
+        for other in elsewhere { try others.connection.send(RedisCommand("SET", other, other)) }
+        try #require(others.connection.router).refreshInterval = .zero
         let move = try SlotMove(cluster, slot: slot)
         try move.begin()
         try move.migrate([key])
         try move.finish()
+        // A MOVED among replies of three nodes: the map is read again (on a link of the first
+        // primary) once every reply is in, the replies stay in order.
+        #expect(try others.connection.pipeline([RedisCommand("GET", key), RedisCommand("GET", elsewhere[0]), RedisCommand("GET", elsewhere[1])]).map(\.string)
+                == ["before", elsewhere[0], elsewhere[1]])
         #expect(try connection.send(RedisCommand("GET", key)).string == "before")
         try connection.send(RedisCommand("SET", key, "after"))
         #expect(try cluster.cli(["-c", "GET", key], node: move.target).contains("after"))
