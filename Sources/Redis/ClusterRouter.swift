@@ -58,7 +58,7 @@ final class ClusterRouter {
     /// keys), following `MOVED` and `ASK` and retrying within the command timeout while the
     /// cluster is reconfiguring.
     func send(_ command: RedisCommand, timeout: Duration?) throws(RedisClientError) -> RedisValue {
-        try refreshIfSuspect()
+        refreshIfSuspect()
         let slot = ClusterKeyPosition.slot(of: command)
         var target = route(slot)
         var asking = false
@@ -95,7 +95,7 @@ final class ClusterRouter {
     /// reply is read. Replies come back in the order of `commands`; a command redirected or
     /// told to try again is re-sent in a further round (after the others of the same round).
     func pipeline(_ commands: [RedisCommand]) throws(RedisClientError) -> [RedisValue] {
-        try refreshIfSuspect()
+        refreshIfSuspect()
         var replies = [RedisValue](repeating: .null, count: commands.count)
         let slots = commands.map(ClusterKeyPosition.slot(of:))
         var pending: [(index: Int, node: Node, asking: Bool)] = []
@@ -183,7 +183,7 @@ final class ClusterRouter {
 
     /// Sends a command to every primary; error replies stay in place.
     func sendToEveryPrimary(_ command: RedisCommand, timeout: Duration?) throws(RedisClientError) -> [(node: String, reply: RedisValue)] {
-        try refreshIfSuspect()
+        refreshIfSuspect()
         var replies: [(node: String, reply: RedisValue)] = []
         for node in map.primaries {
             replies.append((node.description, try attempt { () throws(RedisClientError) in try link(to: node).sendReturningErrors(command, timeout: timeout) }))
@@ -271,7 +271,7 @@ final class ClusterRouter {
         refresh(avoiding: node)
     }
 
-    private func refreshIfSuspect() throws(RedisClientError) {
+    private func refreshIfSuspect() {
         guard mapIsSuspect else { return }
         mapIsSuspect = false
         refresh(avoiding: nil)
