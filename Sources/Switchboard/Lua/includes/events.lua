@@ -46,6 +46,26 @@ local function emit(kind, fields, order)
   return fields
 end
 
+-- Whether broadcasts go out as sharded Pub/Sub: on a Redis Cluster a plain PUBLISH is copied
+-- to every node of the cluster, SPUBLISH stays on the shard that owns the workspace's slot
+-- (its channels share the workspace's hash tag), where subscribers listen with SSUBSCRIBE.
+-- Asked once per library load, on the first broadcast (the main chunk may not call Redis):
+-- CLUSTER MYID answers on a cluster node and fails with "cluster support disabled" on a
+-- single Redis. Any other refusal (an ACL without cluster|myid) keeps PUBLISH, which also
+-- reaches every subscriber of a cluster, only less cheaply.
+local SHARDED_PUBSUB
+local function publish(channel, payload)
+  if SHARDED_PUBSUB == nil then
+    local reply = redis.pcall('CLUSTER', 'MYID')
+    SHARDED_PUBSUB = type(reply) == 'string'
+  end
+  if SHARDED_PUBSUB then
+    redis.call('SPUBLISH', channel, payload)
+  else
+    redis.call('PUBLISH', channel, payload)
+  end
+end
+
 local STATUS_ORDER = {'type', 'agent_id', 'status', 'previous', 'message', 'actor', 'reason', 'timestamp', 'version', 'entry'}
 
 local function earliest_expiry()
