@@ -15,14 +15,18 @@ public final class PresenceHarness: @unchecked Sendable {
     public let shards: Int
     public private(set) var workers: [WorkerProcess] = []
 
-    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams.
-    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1) throws {
+    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams,
+    /// on the Redis at `redisURL` (any URL a worker takes: the shared test server by default,
+    /// or e.g. ``TestRedis/clusterURL``).
+    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, redisURL: String? = nil) throws {
         let tag = UUID().uuidString.prefix(8).lowercased()
         prefix = "t\(tag)"
         workspace = "ws-\(tag)"
         self.shards = shards
-        redisURL = try TestRedis.url
-        connection = RedisConnection(configuration: try TestRedis.configuration(name: "sb-test-harness"))
+        self.redisURL = try redisURL ?? TestRedis.url
+        var configuration = try RedisConfiguration(url: self.redisURL)
+        configuration.clientName = "sb-test-harness"
+        connection = RedisConnection(configuration: configuration)
         for index in 0..<count { try startWorker(named: "w\(index)", arguments: workerArguments) }
     }
 
@@ -121,9 +125,14 @@ public final class PresenceHarness: @unchecked Sendable {
         (try connection.send(RedisCommand("XRANGE", key("events"), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
     }
 
-    /// Every dead letter written under this prefix.
+    /// The dead-letter streams of this prefix: `<prefix>:dead`, and with several intake shards
+    /// also each shard's `<prefix>:dead:<n>` (docs/keys.md).
+    public var deadLetterStreams: [String] { ["\(prefix):dead"] + (shards == 1 ? [] : (0..<shards).map { "\(prefix):dead:\($0)" }) }
+
+    /// Every dead letter written under this prefix, over every dead-letter stream.
     public func deadLetters() throws -> [[String: String]] {
-        (try connection.send(RedisCommand("XRANGE", "\(prefix):dead", "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
+        try connection.pipeline(deadLetterStreams.map { RedisCommand("XRANGE", $0, "-", "+") })
+            .flatMap { try $0.orThrow().array ?? [] }.compactMap { $0.array?.last?.stringPairs }
     }
 
     /// A subscriber to the workspace's status channel, recording every broadcast's JSON text
@@ -131,7 +140,9 @@ public final class PresenceHarness: @unchecked Sendable {
     public func subscribe() throws -> (RedisSubscriber, EventRecorder<String>) {
         let recorder = EventRecorder<String>()
         let ready = EventRecorder<Bool>()
-        let subscriber = RedisSubscriber(configuration: try TestRedis.configuration(name: "sb-test-watch"), channels: [key("status")]) { event in
+        var configuration = try RedisConfiguration(url: redisURL)
+        configuration.clientName = "sb-test-watch"
+        let subscriber = RedisSubscriber(configuration: configuration, channels: [key("status")]) { event in
             switch event {
             case .ready: ready.record(true)
             case .message(let message): recorder.record(message.text)

@@ -239,7 +239,7 @@ final class IntakeConsumer {
             if item.entry.wantsReply, let json = outcome.json { followUp += replyCommands(to: item.record, json: json) }
         }
         let deadLetters = followUp.filter { $0.name == "XADD" }.count
-        followUp += schedule.commands(keys: keys, widgetClockMilliseconds: configuration.widgetClockMilliseconds)
+        followUp += schedule.commands(keys: keys, shards: configuration.intakeShards, widgetClockMilliseconds: configuration.widgetClockMilliseconds)
 
         // Acknowledge only once every dead letter is written: an entry must end applied or
         // dead-lettered, never neither. Without dead letters the follow-ups ride in the
@@ -286,21 +286,27 @@ final class IntakeConsumer {
         }
 
         /// `SADD` of the workspaces to the set the safety sweep reads, `ZADD LT` of the sweep
-        /// schedule, `ZADD` of the widget schedule: at most one of each per batch.
-        func commands(keys: KeySchema, widgetClockMilliseconds: Int) -> [RedisCommand] {
+        /// schedule, `ZADD` of the widget schedule: at most one of each per intake shard per
+        /// batch, each to the schedules of the workspaces' shard.
+        func commands(keys: KeySchema, shards: Int, widgetClockMilliseconds: Int) -> [RedisCommand] {
             if sweeps.isEmpty && widgets.isEmpty { return [] }
             let known = Set(sweeps.keys).union(widgets).sorted()
-            var commands = [RedisCommand("SADD", arguments: [keys.workspaces] + known)]
-            if !sweeps.isEmpty {
-                commands.append(RedisCommand("ZADD", arguments: [keys.sweepSchedule, "LT"]
-                    + sweeps.sorted { $0.key < $1.key }.flatMap { [Int($0.value), $0.key] as [any RedisArgumentConvertible] }))
+            let byShard = Dictionary(grouping: known) { keys.schedules(forWorkspace: $0, shards: shards) }
+            return byShard.sorted { $0.key.sweep < $1.key.sweep }.flatMap { schedules, workspaces in
+                var commands = [RedisCommand("SADD", arguments: [schedules.workspaces] + workspaces)]
+                let sweeping = workspaces.filter { sweeps[$0] != nil }
+                if !sweeping.isEmpty {
+                    commands.append(RedisCommand("ZADD", arguments: [schedules.sweep, "LT"]
+                        + sweeping.flatMap { [Int(sweeps[$0]!), $0] as [any RedisArgumentConvertible] }))
+                }
+                let computing = workspaces.filter(widgets.contains)
+                if !computing.isEmpty {
+                    // Due now, in the clock the scheduler compares with.
+                    commands.append(RedisCommand("ZADD", arguments: [schedules.widgets]
+                        + computing.flatMap { [widgetClockMilliseconds, $0] as [any RedisArgumentConvertible] }))
+                }
+                return commands
             }
-            if !widgets.isEmpty {
-                // Due now, in the clock the scheduler compares with.
-                commands.append(RedisCommand("ZADD", arguments: [keys.widgetSchedule]
-                    + widgets.sorted().flatMap { [widgetClockMilliseconds, $0] as [any RedisArgumentConvertible] }))
-            }
-            return commands
         }
     }
 
@@ -351,10 +357,11 @@ final class IntakeConsumer {
             || error.isMissingFunction
     }
 
-    /// `XADD sb:dead` of the original fields plus the error, this worker and the entry id.
+    /// `XADD sb:dead` (`sb:dead:<n>` for an entry of shard `sb:intake:<n>`) of the original
+    /// fields plus the error, this worker and the entry id.
     private func deadLetter(_ record: IntakeRecord, error: String, outcome: String? = nil) -> [RedisCommand] {
         logger.notice("intake entry dead-lettered", metadata: ["entry": record.id, "error": error])
-        var command = RedisCommand("XADD", keys.deadLetters, "MAXLEN", "~", configuration.deadLettersCap, "*")
+        var command = RedisCommand("XADD", keys.deadLetters(stream: record.stream), "MAXLEN", "~", configuration.deadLettersCap, "*")
         for field in record.fields {
             command.append(field.name)
             command.append(field.value)
