@@ -252,7 +252,16 @@ final class IntakeConsumer {
             }
         }
         var last = acknowledgements(of: records)
-        if deadLetters > 0 {
+        if configuration.waitReplicas > 0 {
+            // Durability asked for: the batch's effects reach the replicas before its entries
+            // are acknowledged, and before a sender is told the outcome. Only the replies
+            // (RPUSH, PEXPIRE) wait for the acknowledgement; the writes go first.
+            let isReply = { (command: RedisCommand) in command.name == "RPUSH" || command.name == "PEXPIRE" }
+            let writes = followUp.filter { !isReply($0) }
+            if !writes.isEmpty { try check(writes, try connection.pipeline(writes)) }
+            try awaitReplicas(holding: records.count, on: connection)
+            last = followUp.filter(isReply) + last
+        } else if deadLetters > 0 {
             try check(followUp, try connection.pipeline(followUp))
         } else {
             last = followUp + last
@@ -273,6 +282,17 @@ final class IntakeConsumer {
     }
 
     private struct Count: Hashable { let op: String; let outcome: String }
+
+    /// `WAIT` until `--wait-replicas` replicas (of every primary written to) hold what this
+    /// connection wrote; fewer within `--wait-timeout` fails the batch, which then stays
+    /// pending and is applied again (stale, with no second effect) until they do.
+    private func awaitReplicas(holding entries: Int, on connection: RedisConnection) throws {
+        let wanted = configuration.waitReplicas
+        let confirmed = try connection.waitForReplicas(wanted, timeout: configuration.waitTimeout)
+        guard confirmed < wanted else { return }
+        metrics.replicaShortfalls.increment()
+        throw ReplicaShortfall(confirmed: confirmed, wanted: wanted, timeout: configuration.waitTimeout, entries: entries)
+    }
 
     /// What a batch asks of the schedules: each workspace once, with its earliest expiry.
     private struct Schedules {
@@ -385,5 +405,20 @@ final class IntakeConsumer {
         let key = keys.reply(entryID: record.id, stream: record.stream)
         let withEntry = "{\"entry\":\"\(record.id)\"," + json.dropFirst()
         return [RedisCommand("RPUSH", key, withEntry), RedisCommand("PEXPIRE", key, 60_000)]
+    }
+}
+
+/// Fewer replicas than `--wait-replicas` confirmed a batch's writes in time: its entries are
+/// not acknowledged, so a failover now could not lose what the worker would have confirmed.
+struct ReplicaShortfall: Error, CustomStringConvertible {
+    let confirmed: Int
+    let wanted: Int
+    let timeout: Duration
+    let entries: Int
+
+    var description: String {
+        "Only \(confirmed) of the \(wanted) replicas asked for (--wait-replicas) confirmed a batch's writes within \(timeout.shortDescription) (WAIT); "
+            + "its \(entries) entr\(entries == 1 ? "y stays" : "ies stay") pending and \(entries == 1 ? "is" : "are") applied again until they do. "
+            + "Check the replicas (redis-cli INFO replication on the primary: connected_slaves, lag), or lower --wait-replicas."
     }
 }
