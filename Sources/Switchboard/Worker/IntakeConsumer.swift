@@ -1,7 +1,9 @@
 // Reads the intake streams (one per shard) through the consumer group, applies each entry
 // with its script, dead-letters what cannot be applied, then acknowledges and deletes what
-// is done. Every shard is read in one blocking XREADGROUP; pending entries are found,
-// claimed and acknowledged shard by shard, since each stream has its own group.
+// is done. On one Redis every shard is read in one blocking XREADGROUP; on a Redis Cluster,
+// where each shard's stream is a hash slot of its own, by one reader thread per slot
+// (IntakeReaders). Pending entries are found, claimed and acknowledged shard by shard, since
+// each stream has its own group.
 //
 // Delivery contract: at least once. An entry is acknowledged only after its outcome is
 // known (applied, stale, or dead-lettered); a worker that dies before that leaves it
@@ -30,7 +32,12 @@ final class IntakeConsumer {
         case retry
     }
     /// Set while own pending entries must be taken back before new ones are read.
-    var recovery: Recovery? = .startup
+    var recovery: Recovery? = .startup {
+        // What the readers delivered is pending with this worker: taken back with the rest.
+        didSet { if recovery != nil { readers?.discardDelivered() } }
+    }
+    /// On a Redis Cluster, the threads that read the intake (started on the first read).
+    private var readers: IntakeReaders?
 
     init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics) {
         self.configuration = configuration
@@ -72,6 +79,11 @@ final class IntakeConsumer {
             if taken == 0 { self.recovery = nil }
             return taken
         }
+        if readers == nil {
+            let groups = try connection.keyGroupsForOneCommand(streams)
+            if groups.count > 1 { readers = IntakeReaders(groups: groups, configuration: configuration) }
+        }
+        if let readers { return try handle(readers.take(waitingUpTo: configuration.readBlock), on: connection) }
         let blockMilliseconds = configuration.readBlock.wholeMilliseconds
         // One blocking read over every shard. COUNT applies to each stream, so the batch is
         // split between them: a read never takes more than --batch-size entries in all,
@@ -90,6 +102,36 @@ final class IntakeConsumer {
         let records = IntakeRecord.records(from: reply)
         if !records.isEmpty { try handle(records, on: connection) }
         return records.count
+    }
+
+    /// Handles what the readers delivered; a failure they met is thrown after the entries
+    /// delivered with it are handled (a missing group is created instead, as above).
+    private func handle(_ deliveries: [IntakeReaders.Delivery], on connection: RedisConnection) throws -> Int {
+        var records: [IntakeRecord] = []
+        var failure: (any Error)?
+        for delivery in deliveries {
+            switch delivery {
+            case .records(let read): records += read
+            case .failure(let error): failure = failure ?? error
+            }
+        }
+        if !records.isEmpty { try handle(records, on: connection) }
+        if let error = failure as? RedisServerError, error.code == "NOGROUP" {
+            logger.warning("intake consumer group missing; creating it", metadata: ["streams": streams.joined(separator: ",")])
+            try ensureGroups(on: connection)
+        } else if let failure {
+            throw failure
+        }
+        return records.count
+    }
+
+    /// Stops the reader threads, if any, and handles what they read before they stopped, so
+    /// that a clean stop leaves nothing pending. Call once the loop has stopped.
+    func stop(on connection: RedisConnection) {
+        guard let readers else { return }
+        readers.stop()
+        if recovery == nil { _ = try? handle(readers.take(waitingUpTo: .zero), on: connection) }
+        self.readers = nil
     }
 
     /// Claims entries other consumers left pending for `claimIdle` or longer (a worker that
