@@ -356,11 +356,10 @@ final class IntakeConsumer {
             let byShard = Dictionary(grouping: known) { keys.schedules(forWorkspace: $0, shards: shards) }
             return byShard.sorted { $0.key.sweep < $1.key.sweep }.flatMap { schedules, workspaces in
                 var commands = [RedisCommand("SADD", arguments: [schedules.workspaces] + workspaces)]
-                let sweeping = workspaces.filter { sweeps[$0] != nil }
-                if !sweeping.isEmpty {
-                    commands.append(RedisCommand("ZADD", arguments: [schedules.sweep, "LT"]
-                        + sweeping.flatMap { [Int(sweeps[$0]!), $0] as [any RedisArgumentConvertible] }))
+                let sweeping = workspaces.flatMap { workspace in
+                    sweeps[workspace].map { [Int($0), workspace] as [any RedisArgumentConvertible] } ?? []
                 }
+                if !sweeping.isEmpty { commands.append(RedisCommand("ZADD", arguments: [schedules.sweep, "LT"] + sweeping)) }
                 let computing = workspaces.filter(widgets.contains)
                 if !computing.isEmpty {
                     // Due now, in the clock the scheduler compares with.
