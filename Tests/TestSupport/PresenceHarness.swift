@@ -16,8 +16,7 @@ public final class PresenceHarness: @unchecked Sendable {
     public private(set) var workers: [WorkerProcess] = []
 
     /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams,
-    /// on the Redis at `redisURL` (any URL a worker takes: the shared test server by default,
-    /// or e.g. ``TestRedis/clusterURL``).
+    /// on `redisURL` (the shared test server by default).
     public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, redisURL: String? = nil) throws {
         let tag = UUID().uuidString.prefix(8).lowercased()
         prefix = "t\(tag)"
