@@ -125,29 +125,23 @@ struct OperationsReader {
     }
 
     /// The keys matching a SCAN pattern, stopping once `limit` are found. On a Redis Cluster
-    /// each primary holds some of the keys, and a SCAN cursor belongs to one node: each
-    /// primary is scanned in turn, over a connection of its own.
+    /// each primary holds some of the keys and a SCAN cursor belongs to one primary: every
+    /// primary is scanned to its end, each with its own cursor.
     private func scan(matching pattern: String, limit: Int) throws -> [String] {
-        guard try connection.isCluster() else { return try Self.scan(connection, matching: pattern, limit: limit) }
-        var found: [String] = []
-        for node in try connection.sendToEveryPrimary(RedisCommand("PING")).map(\.node) where found.count < limit {
-            var configuration = connection.configuration
-            configuration.endpoint = try RedisConfiguration(url: "redis://" + node).endpoint
-            let primary = RedisConnection(configuration: configuration)
-            defer { primary.close() }
-            found += try Self.scan(primary, matching: pattern, limit: limit - found.count)
+        func page(_ reply: RedisValue) throws -> (cursor: String, keys: [String]) {
+            let reply = try reply.orThrow()
+            return (reply.array?.first?.string ?? "0", reply.array?.last?.array?.compactMap(\.string) ?? [])
         }
-        return found
-    }
-
-    private static func scan(_ connection: RedisConnection, matching pattern: String, limit: Int) throws -> [String] {
+        let scan = { (cursor: String) in RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000) }
         var found: [String] = []
-        var cursor = "0"
-        repeat {
-            let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))
-            cursor = reply.array?.first?.string ?? "0"
-            found += reply.array?.last?.array?.compactMap(\.string) ?? []
-        } while cursor != "0" && found.count < limit
+        for (node, first) in try connection.sendToEveryPrimary(scan("0")) where found.count < limit {
+            var (cursor, keys) = try page(first)
+            found += keys
+            while cursor != "0" && found.count < limit {
+                (cursor, keys) = try page(try connection.send(scan(cursor), toPrimary: node))
+                found += keys
+            }
+        }
         return found
     }
 

@@ -14,6 +14,8 @@ struct ShardedPubSubTests {
         // A one-node cluster holding every slot: a cluster node, with no cluster client needed.
         let node = try RedisServerProcess(port: try LoopbackPort.free(), arguments: [
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(try LoopbackPort.free()),
+            // Alone, a node knows no address of its own to give a cluster client.
+            "--cluster-announce-ip", "127.0.0.1",
         ])
         try node.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
         try node.awaitCLI("CLUSTER", "INFO", prints: "cluster_state:ok")
