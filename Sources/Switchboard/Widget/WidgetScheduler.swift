@@ -1,6 +1,7 @@
 // Fires the widgets' business-hours boundaries on time without polling every workspace:
 // `sb:widget-schedule` (`sb:widget-schedule:<n>` per intake shard) holds each workspace's next
-// boundary; every worker looks at the heads a few times a second (every shard's in one round trip), and the claim script gives each due workspace to one of them.
+// boundary; every worker looks at the heads a few times a second (every shard's in one round
+// trip), and the claim script gives each due workspace to one of them.
 import Foundation
 import Logging
 import Redis
