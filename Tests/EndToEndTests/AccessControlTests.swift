@@ -191,8 +191,9 @@ struct AccessControlTests {
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
                 .filter { $0.hasSuffix(".swift") }.map { root.appendingPathComponent(folder).appendingPathComponent($0) }
         }
-        // The connection setup and the function runner, which every worker connection uses.
-        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift"].map { root.appendingPathComponent($0) }
+        // The connection setup and the function runner, which every worker connection uses,
+        // and the topology calls the worker makes (WAIT for --wait-replicas).
+        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift", "Redis/RedisConnection+Topology.swift"].map { root.appendingPathComponent($0) }
         // The function library the worker loads.
         let lua = root.appendingPathComponent("Switchboard/Lua")
         files += try FileManager.default.subpathsOfDirectory(atPath: lua.path).filter { $0.hasSuffix(".lua") }.map { lua.appendingPathComponent($0) }
