@@ -122,10 +122,11 @@ struct IntakeShardEndToEndTests {
 
     /// Convergence end to end: random presence entries for four workspaces (one per shard
     /// with four shards) applied by three workers in small batches that interleave end where
-    /// one worker applying the same entries (same ids, so same times) in order ends.
-    @Test(arguments: [1, 4])
-    func threeWorkersOverTheShardsEndWhereOneInOrderEnds(shards: Int) throws {
-        let parallel = try PresenceHarness(workers: 3, workerArguments: ["--batch-size", "7", "--session-ttl", "3600s"], shards: shards)
+    /// one worker applying the same entries (same ids, so same times) in order ends. On a
+    /// single Redis and on the shared cluster.
+    @Test(arguments: Topology.allCases, [1, 4])
+    func threeWorkersOverTheShardsEndWhereOneInOrderEnds(topology: Topology, shards: Int) throws {
+        let parallel = try PresenceHarness(workers: 3, workerArguments: ["--batch-size", "7", "--session-ttl", "3600s"], shards: shards, topology: topology)
         let workspaces = Self.workspaces(parallel)
         var rng = SplitMix64(state: 0x5AAD_2026)
         let statuses = ["online", "busy", "away", "dnd", "offline"]
@@ -152,7 +153,7 @@ struct IntakeShardEndToEndTests {
         }
 
         // The same entries, same ids, each in its stream, for one worker under another prefix.
-        let inOrder = try PresenceHarness(workers: 0, shards: shards)
+        let inOrder = try PresenceHarness(workers: 0, shards: shards, topology: topology)
         let renamed = { (stream: String) in inOrder.prefix + stream.dropFirst(parallel.prefix.count) }
         for reply in try inOrder.connection.pipeline(written.map { RedisCommand("XADD", arguments: [renamed($0.stream), $0.id] + $0.fields) }) {
             _ = try reply.orThrow()

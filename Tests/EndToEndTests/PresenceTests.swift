@@ -4,13 +4,15 @@ import Testing
 import TestSupport
 
 /// Presence end to end: real workers (two per test) and a real Redis, driven only through
-/// the intake stream, observed through broadcasts, the events log and the keys.
+/// the intake stream, observed through broadcasts, the events log and the keys. Each test
+/// runs on a single Redis and on the shared cluster (its workspace on each primary in turn).
 @Suite("Presence, end to end")
 struct PresenceTests {
     private func statuses(_ recorder: EventRecorder<String>) -> [[String: Any]] { recorder.all.map(PresenceHarness.decode) }
 
-    @Test func eachStatusIsBroadcastWithTheContractPayload() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func eachStatusIsBroadcastWithTheContractPayload(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
         defer { subscriber.stop() }
         try harness.apply([("op", "agent.login"), ("agent", "42"), ("session", "tab1")])
@@ -42,8 +44,9 @@ struct PresenceTests {
         #expect(events.map { $0["version"].flatMap { Int($0) } } == versions.map { Optional($0) })
     }
 
-    @Test func preferredLoginStatusIsAppliedByTheFirstSession() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func preferredLoginStatusIsAppliedByTheFirstSession(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "7"), ("preferred_status", "busy")])
         try harness.apply([("op", "agent.login"), ("agent", "7"), ("session", "s1")])
         let agent = try harness.agent("7")
@@ -51,8 +54,9 @@ struct PresenceTests {
         #expect(agent["status_reason"] == "login")
     }
 
-    @Test func aSecondSessionKeepsTheStatusTheAgentChose() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func aSecondSessionKeepsTheStatusTheAgentChose(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "a1"), ("session", "laptop")])
         try harness.apply([("op", "agent.status"), ("agent", "a1"), ("status", "dnd")])
         try harness.apply([("op", "agent.login"), ("agent", "a1"), ("session", "phone")])
@@ -61,8 +65,9 @@ struct PresenceTests {
         #expect(try harness.sessions("a1") == ["laptop", "phone", "tablet"])
     }
 
-    @Test func acceptChatsAfterLoginOffKeepsTheAgentOutOfThePoolUntilTheyGoOnline() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func acceptChatsAfterLoginOffKeepsTheAgentOutOfThePoolUntilTheyGoOnline(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "b2"), ("accept_chats_after_login", "false")])
         try harness.apply([("op", "agent.login"), ("agent", "b2"), ("session", "s")])
         var agent = try harness.agent("b2")
@@ -73,8 +78,9 @@ struct PresenceTests {
         #expect(agent["routable"] == "1", "switching to Online themselves enters the pool")
     }
 
-    @Test func changingAcceptChatsAfterLoginCountsFromTheNextLogin() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func changingAcceptChatsAfterLoginCountsFromTheNextLogin(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "c3"), ("session", "s1")])
         #expect(try harness.agent("c3")["routable"] == "1")
         try harness.apply([("op", "agent.profile"), ("agent", "c3"), ("accept_chats_after_login", "false")])
@@ -84,8 +90,9 @@ struct PresenceTests {
         #expect(try harness.agent("c3")["routable"] == "0")
     }
 
-    @Test func logoutOfOneOfTwoSessionsKeepsTheAgentOnline() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func logoutOfOneOfTwoSessionsKeepsTheAgentOnline(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "d4"), ("session", "s1")])
         try harness.apply([("op", "agent.login"), ("agent", "d4"), ("session", "s2")])
         try harness.apply([("op", "agent.logout"), ("agent", "d4"), ("session", "s1")])
@@ -95,8 +102,9 @@ struct PresenceTests {
         #expect(agent["status"] == "offline" && agent["status_reason"] == "logout" && agent["routable"] == "0")
     }
 
-    @Test func sessionsExpireWithOneBroadcastWhileThreeWorkersSweep() throws {
-        let harness = try PresenceHarness(workers: 3, workerArguments: ["--session-ttl", "1s"])
+    @Test(arguments: Topology.allCases)
+    func sessionsExpireWithOneBroadcastWhileThreeWorkersSweep(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 3, workerArguments: ["--session-ttl", "1s"], topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
         defer { subscriber.stop() }
         for agent in ["e1", "e2", "e3"] {
@@ -114,8 +122,9 @@ struct PresenceTests {
         #expect(try harness.agent("e1")["routable"] == "0")
     }
 
-    @Test func heartbeatsKeepASessionAliveAndRecreateAnUnknownOne() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func heartbeatsKeepASessionAliveAndRecreateAnUnknownOne(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.heartbeat"), ("agent", "f5"), ("session", "s")])
         let agent = try harness.agent("f5")
         #expect(agent["status"] == "online", "a heartbeat for an unknown session logs it in")
@@ -126,8 +135,9 @@ struct PresenceTests {
         #expect(later >= score)
     }
 
-    @Test func supervisorOverrideIsAllowedAndAnAgentsIsRefused() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func supervisorOverrideIsAllowedAndAnAgentsIsRefused(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "sup"), ("role", "supervisor")])
         try harness.apply([("op", "agent.login"), ("agent", "g6"), ("session", "s")])
         let allowed = try harness.apply([("op", "agent.status"), ("agent", "g6"), ("status", "away"), ("actor", "sup")])
@@ -144,8 +154,9 @@ struct PresenceTests {
         #expect(try harness.events().contains { $0["type"] == "rejected" && $0["actor"] == "peer" })
     }
 
-    @Test func badInputIsDeadLetteredWhileValidEntriesAroundItAreApplied() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func badInputIsDeadLetteredWhileValidEntriesAroundItAreApplied(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         let bad: [[(String, String)]] = [
             [("op", "agent.dance"), ("agent", "h7")],
             [("op", "agent.status"), ("agent", "h7")],
@@ -173,8 +184,9 @@ struct PresenceTests {
         #expect(harness.workers.allSatisfy { $0.isRunning })
     }
 
-    @Test func entriesWrittenBeforeAnyWorkerRunsAreApplied() throws {
-        let harness = try PresenceHarness(workers: 0)
+    @Test(arguments: Topology.allCases)
+    func entriesWrittenBeforeAnyWorkerRunsAreApplied(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 0, topology: topology)
         let id = try harness.submit([("op", "agent.login"), ("agent", "i8"), ("session", "s")], reply: true)
         try harness.startWorker(named: "late")
         let reply = try harness.connection.send(RedisCommand("BLPOP", "\(harness.prefix):reply:\(id)", "15"), timeout: .seconds(17))
@@ -187,8 +199,9 @@ struct PresenceTests {
         #expect(left <= 1, "acknowledged entries are trimmed (at most the last one is still being acknowledged)")
     }
 
-    @Test func workersStopCleanlyOnSigterm() throws {
-        let harness = try PresenceHarness(workers: 1)
+    @Test(arguments: Topology.allCases)
+    func workersStopCleanlyOnSigterm(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 1, topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "j9"), ("session", "s")])
         #expect(harness.workers[0].stop() == 0)
         #expect(harness.workers[0].log.contains("worker stopped"))
@@ -197,8 +210,9 @@ struct PresenceTests {
 
 @Suite("Presence survives a lost sweep schedule")
 struct SweepSafetyTests {
-    @Test func sessionsExpireEvenIfTheirScheduleEntryWasLost() throws {
-        let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s", "--safety-sweep-interval", "500ms"])
+    @Test(arguments: Topology.allCases)
+    func sessionsExpireEvenIfTheirScheduleEntryWasLost(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s", "--safety-sweep-interval", "500ms"], topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
         defer { subscriber.stop() }
         try harness.apply([("op", "agent.login"), ("agent", "k1"), ("session", "s")])
@@ -229,8 +243,9 @@ struct PresenceBacklogTests {
         try harness.connection.send(RedisCommand("BLPOP", harness.replyKey(id), "20"), timeout: .seconds(22)).array?.last?.string
     }
 
-    @Test func aBacklogOfHeartbeatsKeepsTheAgentAsTheyLeftIt() throws {
-        let harness = try PresenceHarness(workers: 0)
+    @Test(arguments: Topology.allCases)
+    func aBacklogOfHeartbeatsKeepsTheAgentAsTheyLeftIt(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 0, topology: topology)
         let start = Int64(Date().timeIntervalSince1970 * 1000) - 300_000
         var entries: [(offset: Int64, fields: [(String, String)])] = [
             (0, [("op", "agent.login"), ("agent", "l1"), ("session", "s")]),
@@ -245,10 +260,10 @@ struct PresenceBacklogTests {
         #expect(try harness.events().allSatisfy { $0["reason"] != "expired" })
     }
 
-    /// With one intake stream and with four shards.
-    @Test(arguments: [1, 4])
-    func aBacklogDrainedByTwoWorkersAtOnceIsAppliedInOrder(shards: Int) throws {
-        let harness = try PresenceHarness(workers: 0, shards: shards)
+    /// With one intake stream and with four shards, on each topology.
+    @Test(arguments: Topology.allCases, [1, 4])
+    func aBacklogDrainedByTwoWorkersAtOnceIsAppliedInOrder(topology: Topology, shards: Int) throws {
+        let harness = try PresenceHarness(workers: 0, shards: shards, topology: topology)
         let start = Int64(Date().timeIntervalSince1970 * 1000) - 800_000
         var entries: [(offset: Int64, fields: [(String, String)])] = []
         for index in 0..<150 {

@@ -9,10 +9,11 @@ import TestSupport
 /// and no conversation was assigned twice or lost.
 @Suite("Routing under four workers")
 struct RoutingPropertyTests {
-    /// With one intake stream, and with four shards (every worker reads them all at once).
-    @Test(arguments: [1, 4])
-    func noDoubleAssignmentNoOverCapacityNoIneligibleAgentNothingLost(shards: Int) throws {
-        let harness = try PresenceHarness(workers: 4, workerArguments: ["--batch-size", "50"], shards: shards)
+    /// With one intake stream, and with four shards (every worker reads them all at once), on
+    /// a single Redis; on the cluster with four shards (the intake streams on several primaries).
+    @Test(arguments: [(Topology.standalone, 1), (.standalone, 4), (.cluster, 4)])
+    func noDoubleAssignmentNoOverCapacityNoIneligibleAgentNothingLost(topology: Topology, shards: Int) throws {
+        let harness = try PresenceHarness(workers: 4, workerArguments: ["--batch-size", "50"], shards: shards, topology: topology)
         var rng = SystemRandomNumberGenerator()
         let agents = (0..<200).map { "ag\($0)" }
         var capacity: [String: Int] = [:]
@@ -45,55 +46,12 @@ struct RoutingPropertyTests {
         #expect(settled, "the workers applied every entry")
         #expect(try harness.deadLetters().isEmpty)
 
-        // Replay the events log in order.
-        var status: [String: String] = [:]
-        var open: [String: Set<String>] = [:]      // agent → its open conversations
-        var holder: [String: String] = [:]          // conversation → agent
-        var closed = Set<String>()
-        var violations: [String] = []
-        for event in try harness.events() {
-            switch event["type"] {
-            case "status":
-                status[event["agent_id"]!] = event["status"]
-            case "assigned":
-                let conversation = event["conversation_id"]!, agent = event["agent_id"]!
-                if holder[conversation] != nil { violations.append("\(conversation) assigned twice") }
-                if closed.contains(conversation) { violations.append("\(conversation) assigned after closing") }
-                if status[agent] != "online" || event["agent_status"] != "online" {
-                    violations.append("\(conversation) went to \(agent) while \(status[agent] ?? "unknown")")
-                }
-                holder[conversation] = agent
-                open[agent, default: []].insert(conversation)
-                if open[agent]!.count > capacity[agent]! { violations.append("\(agent) over capacity: \(open[agent]!.count) > \(capacity[agent]!)") }
-            case "closed":
-                let conversation = event["conversation_id"]!
-                closed.insert(conversation)
-                if let agent = holder[conversation] { open[agent]?.remove(conversation) }
-            default:
-                break
-            }
-        }
-        #expect(violations.isEmpty, "\(violations.count) violations, first: \(violations.prefix(5))")
-        #expect(holder.count > 300 && closed.count > 300, "the run exercised routing: \(holder.count) assigned, \(closed.count) closed")
-
-        // Every conversation is exactly one of queued, assigned to one agent, or closed.
-        for index in 0..<5_000 {
-            let id = "c\(index)"
-            let stored = try harness.connection.send(RedisCommand("HMGET", harness.key("conversation:\(id)"), "state", "agent")).array ?? []
-            let state = stored.first?.string
-            let inQueue = try harness.connection.send(RedisCommand("ZSCORE", harness.key("queue"), id)).isNull == false
-            switch state {
-            case "queued": #expect(inQueue && holder[id] == nil && !closed.contains(id), "\(id) queued")
-            case "assigned":
-                #expect(!inQueue && !closed.contains(id) && holder[id] == stored[1].string, "\(id) assigned")
-            case "closed": #expect(!inQueue && closed.contains(id), "\(id) closed")
-            default: Issue.record("\(id) is lost: \(stored)")
-            }
-        }
-        for agent in agents {
-            let load = try harness.agent(agent)["load"].flatMap { Int($0) } ?? 0
-            let members = try harness.connection.send(RedisCommand("SCARD", harness.key("agent:\(agent):conversations"))).int ?? 0
-            #expect(load == members && load == (open[agent]?.count ?? 0), "\(agent) load \(load), open \(members)")
-        }
+        // Replay the events log in order; then every conversation is exactly one of queued,
+        // assigned to one agent, or closed, and every agent's load matches.
+        let replay = RoutingReplay(events: try harness.events(), capacity: capacity)
+        #expect(replay.violations.isEmpty, "\(replay.violations.count) violations, first: \(replay.violations.prefix(5))")
+        #expect(replay.holder.count > 300 && replay.closed.count > 300, "the run exercised routing: \(replay.holder.count) assigned, \(replay.closed.count) closed")
+        let disagreements = try replay.disagreements(in: harness, conversations: (0..<5_000).map { "c\($0)" }, agents: agents)
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, first: \(disagreements.prefix(5))")
     }
 }

@@ -3,7 +3,8 @@ import Redis
 import Testing
 import TestSupport
 
-/// Routing end to end: real workers, real Redis, only the intake contract.
+/// Routing end to end: real workers, real Redis, only the intake contract; each test on a
+/// single Redis and on the shared cluster.
 @Suite("Routing, end to end")
 struct RoutingTests {
     private func login(_ harness: PresenceHarness, _ agent: String, capacity: Int? = nil, teams: String? = nil) throws {
@@ -29,8 +30,9 @@ struct RoutingTests {
         try harness.connection.send(RedisCommand("HGETALL", harness.key("conversation:\(id)"))).stringPairs ?? [:]
     }
 
-    @Test func queueOrderIsPriorityThenArrivalAndDrainsWhenAnAgentArrives() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func queueOrderIsPriorityThenArrivalAndDrainsWhenAnAgentArrives(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try new(harness, "c1")
         try new(harness, "c2", priority: 5)
         try new(harness, "c3")
@@ -40,16 +42,18 @@ struct RoutingTests {
         #expect(try assignments(harness).map(\.conversation) == ["c2", "c4", "c1", "c3"])
     }
 
-    @Test func roundRobinSpreadsEvenly() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func roundRobinSpreadsEvenly(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         for agent in ["a", "b", "c"] { try login(harness, agent, capacity: 10) }
         for index in 0..<9 { try new(harness, "c\(index)") }
         let counts = Dictionary(grouping: try assignments(harness), by: \.agent).mapValues(\.count)
         #expect(counts == ["a": 3, "b": 3, "c": 3])
     }
 
-    @Test func leastLoadedPicksTheAgentWithFewestOpenConversations() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func leastLoadedPicksTheAgentWithFewestOpenConversations(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "workspace.settings"), ("routing", "least_loaded")])
         try login(harness, "a", capacity: 5)
         try new(harness, "c1")
@@ -60,8 +64,9 @@ struct RoutingTests {
         #expect(try assignments(harness).map(\.agent) == ["a", "a", "b", "b"])
     }
 
-    @Test func capacityIsNeverExceededAndAClosedConversationMakesRoom() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func capacityIsNeverExceededAndAClosedConversationMakesRoom(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try login(harness, "a", capacity: 1)
         try new(harness, "c1")
         try new(harness, "c2")
@@ -73,8 +78,9 @@ struct RoutingTests {
         #expect(try harness.agent("a")["load"] == "1")
     }
 
-    @Test func awayDndAndOfflineAgentsGetNothingUntilTheyAreOnline() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func awayDndAndOfflineAgentsGetNothingUntilTheyAreOnline(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try login(harness, "a")
         for status in ["away", "dnd", "offline"] {
             try harness.apply([("op", "agent.status"), ("agent", "a"), ("status", status)])
@@ -85,8 +91,9 @@ struct RoutingTests {
         #expect(try assignments(harness).count == 3)
     }
 
-    @Test func busyAgentsTakeConversationsOnlyAsAFallback() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func busyAgentsTakeConversationsOnlyAsAFallback(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try login(harness, "busy1")
         try harness.apply([("op", "agent.status"), ("agent", "busy1"), ("status", "busy")])
         try new(harness, "c1")
@@ -100,8 +107,9 @@ struct RoutingTests {
         #expect(event["agent_status"] == "busy")
     }
 
-    @Test func teamsRouteToTheirMembers() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func teamsRouteToTheirMembers(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try login(harness, "s1", teams: "sales")
         try login(harness, "h1", teams: "support")
         try new(harness, "c1", team: "support")
@@ -112,8 +120,9 @@ struct RoutingTests {
         #expect(try conversation(harness, "c3")["state"] == "queued")
     }
 
-    @Test func acceptChatsAfterLoginOffKeepsConversationsAwayUntilOnline() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func acceptChatsAfterLoginOffKeepsConversationsAwayUntilOnline(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "a"), ("accept_chats_after_login", "false")])
         try login(harness, "a")
         try new(harness, "c1")
@@ -122,8 +131,9 @@ struct RoutingTests {
         #expect(try conversation(harness, "c1")["agent"] == "a")
     }
 
-    @Test func aCloseThatOvertakesItsNewDoesNotResurrectTheConversation() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func aCloseThatOvertakesItsNewDoesNotResurrectTheConversation(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try login(harness, "a")
         try harness.apply([("op", "conversation.close"), ("conversation", "c9")])
         let outcome = try harness.apply([("op", "conversation.new"), ("conversation", "c9")])
@@ -132,16 +142,18 @@ struct RoutingTests {
         #expect(try assignments(harness).isEmpty)
     }
 
-    @Test func withAIChatOnAnUnassignedConversationAlsoWaitsForABot() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func withAIChatOnAnUnassignedConversationAlsoWaitsForABot(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "workspace.settings"), ("ai_chat", "true")])
         try new(harness, "c1")
         #expect(try harness.events().contains { $0["type"] == "waiting" && $0["conversation_id"] == "c1" })
         #expect(try conversation(harness, "c1")["state"] == "queued")
     }
 
-    @Test func expiryTakesAnAgentOutOfThePool() throws {
-        let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s"])
+    @Test(arguments: Topology.allCases)
+    func expiryTakesAnAgentOutOfThePool(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s"], topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
         defer { subscriber.stop() }
         try login(harness, "a")
@@ -164,8 +176,9 @@ struct ManualRoutingTests {
         try harness.apply([("op", "agent.login"), ("agent", agent), ("session", "s")])
     }
 
-    @Test func manualAssignmentRecordsTheAgentsStatusAndNeedsAnExplicitOverCapacity() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func manualAssignmentRecordsTheAgentsStatusAndNeedsAnExplicitOverCapacity(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "sup"), ("role", "supervisor")])
         try setUp(harness, "a", capacity: 1)
         try harness.apply([("op", "agent.status"), ("agent", "a"), ("status", "away")])
@@ -185,8 +198,9 @@ struct ManualRoutingTests {
         #expect(peer["outcome"] as? String == "rejected")
     }
 
-    @Test func aTransferLeavesTheAgentAndIsRoutedInTheNewTeam() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func aTransferLeavesTheAgentAndIsRoutedInTheNewTeam(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try setUp(harness, "h1", capacity: 2, teams: "support")
         try setUp(harness, "s1", capacity: 2, teams: "sales")
         try harness.apply([("op", "conversation.new"), ("conversation", "c1"), ("team", "support")])
@@ -198,8 +212,9 @@ struct ManualRoutingTests {
         #expect(try harness.events().contains { $0["type"] == "transferred" && $0["previous_team"] == "support" })
     }
 
-    @Test func offlineAgentsKeepTheirConversationsUntilReassignedInTheirOriginalOrder() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func offlineAgentsKeepTheirConversationsUntilReassignedInTheirOriginalOrder(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "boss"), ("role", "admin")])
         try setUp(harness, "a", capacity: 3)
         for id in ["c1", "c2", "c3"] { try harness.apply([("op", "conversation.new"), ("conversation", id)]) }
@@ -221,8 +236,9 @@ struct ManualRoutingTests {
 
 @Suite("Routing details found in review")
 struct RoutingReviewTests {
-    @Test func anAgentServingSeveralQueuesTakesTheBestHeadFirst() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func anAgentServingSeveralQueuesTakesTheBestHeadFirst(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "conversation.new"), ("conversation", "general-low")])
         try harness.apply([("op", "conversation.new"), ("conversation", "sales-high"), ("team", "sales"), ("priority", "9")])
         try harness.apply([("op", "agent.profile"), ("agent", "a"), ("teams", "sales"), ("capacity", "1")])
@@ -231,16 +247,18 @@ struct RoutingReviewTests {
         #expect(first?["conversation_id"] == "sales-high")
     }
 
-    @Test func closingAnUnassignedConversationNamesNoAgent() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func closingAnUnassignedConversationNamesNoAgent(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
         try harness.apply([("op", "conversation.close"), ("conversation", "c1")])
         let closed = try #require(try harness.events().first { $0["type"] == "closed" })
         #expect(closed["agent_id"] == nil)
     }
 
-    @Test func reassigningAnOnlineAgentGivesOthersTheFirstPick() throws {
-        let harness = try PresenceHarness()
+    @Test(arguments: Topology.allCases)
+    func reassigningAnOnlineAgentGivesOthersTheFirstPick(topology: Topology) throws {
+        let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "boss"), ("role", "admin")])
         try harness.apply([("op", "agent.profile"), ("agent", "a"), ("capacity", "2")])
         try harness.apply([("op", "agent.login"), ("agent", "a"), ("session", "s")])

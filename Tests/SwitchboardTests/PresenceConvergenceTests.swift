@@ -64,8 +64,11 @@ struct PresenceConvergenceTests {
         return fields
     }
 
-    @Test func randomOrdersAndDuplicatesEndInTheInOrderState() throws {
-        let connection = try TestRedis.connection()
+    /// On a single Redis and on the shared cluster (the rounds' workspaces on every primary,
+    /// each pipeline split between them).
+    @Test(arguments: Topology.allCases)
+    func randomOrdersAndDuplicatesEndInTheInOrderState(topology: Topology) throws {
+        let connection = RedisConnection(configuration: try topology.configuration())
         let schema = KeySchema(prefix: "conv" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
         let applier = IntakeApplier(keys: schema, sessionTTL: .seconds(3600), eventsCap: 1000)
         var rng = SplitMix64(state: 20261123)
@@ -97,8 +100,9 @@ struct PresenceConvergenceTests {
             }
         }
         #expect(failures.isEmpty, "\(failures.count) diverged; first: \(failures.first ?? "")")
-        let leftovers = try connection.send(RedisCommand("KEYS", "\(schema.prefix):*")).array ?? []
-        if !leftovers.isEmpty { try connection.send(RedisCommand("DEL", arguments: leftovers.compactMap(\.string))) }
+        // One DEL per key: on the cluster they are on several primaries.
+        let leftovers = try connection.sendToEveryPrimary(RedisCommand("KEYS", "\(schema.prefix):*")).flatMap { try $0.reply.orThrow().array ?? [] }
+        for reply in try connection.pipeline(leftovers.compactMap(\.string).map { RedisCommand("DEL", $0) }) { _ = try reply.orThrow() }
     }
 
     @Test func anEntryArrivingAfterItsSuccessorsLeftTheLogIsAcknowledgedWithoutEffect() throws {

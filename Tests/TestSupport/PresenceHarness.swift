@@ -16,16 +16,16 @@ public final class PresenceHarness: @unchecked Sendable {
     public private(set) var workers: [WorkerProcess] = []
 
     /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams,
-    /// on `redisURL` (the shared test server by default).
-    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, redisURL: String? = nil) throws {
-        let tag = UUID().uuidString.prefix(8).lowercased()
+    /// on `topology`'s shared Redis (on the cluster, successive harnesses put their workspace
+    /// on the next primary in turn: see ``Topology/freshTag()``), or on the Redis at `redisURL`
+    /// (any URL a worker takes, e.g. a private cluster's; then the tag is random).
+    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, topology: Topology = .standalone, redisURL: String? = nil) throws {
+        let tag = redisURL == nil ? try topology.freshTag() : String(UUID().uuidString.prefix(8).lowercased())
         prefix = "t\(tag)"
         workspace = "ws-\(tag)"
         self.shards = shards
-        self.redisURL = try redisURL ?? TestRedis.url
-        var configuration = try RedisConfiguration(url: self.redisURL)
-        configuration.clientName = "sb-test-harness"
-        connection = RedisConnection(configuration: configuration)
+        self.redisURL = try redisURL ?? topology.url
+        connection = RedisConnection(configuration: try Self.configuration(url: self.redisURL, name: "sb-test-harness"))
         for index in 0..<count { try startWorker(named: "w\(index)", arguments: workerArguments) }
     }
 
@@ -83,8 +83,20 @@ public final class PresenceHarness: @unchecked Sendable {
         return worker
     }
 
+    /// A configuration for this deployment's Redis.
+    public func configuration(name: String? = nil) throws -> RedisConfiguration { try Self.configuration(url: redisURL, name: name) }
+
+    private static func configuration(url: String, name: String?) throws -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.clientName = name
+        return configuration
+    }
+
     /// The key of this workspace named `suffix`, e.g. `agent:42` → `t1234:{ws-1234}:agent:42`.
-    public func key(_ suffix: String) -> String { "\(prefix):{\(workspace)}:\(suffix)" }
+    public func key(_ suffix: String) -> String { workspaceKey(suffix, of: workspace) }
+
+    /// The key of `workspace` named `suffix`, under this harness's prefix.
+    public func workspaceKey(_ suffix: String, of workspace: String) -> String { "\(prefix):{\(workspace)}:\(suffix)" }
 
     /// Writes an intake entry (adding `workspace` unless given) and returns its id.
     @discardableResult
@@ -119,9 +131,9 @@ public final class PresenceHarness: @unchecked Sendable {
         Set((try connection.send(RedisCommand("HKEYS", key("agent:\(id):sessions"))).array ?? []).compactMap(\.string))
     }
 
-    /// Every event of the workspace's events stream, as field dictionaries.
-    public func events() throws -> [[String: String]] {
-        (try connection.send(RedisCommand("XRANGE", key("events"), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
+    /// Every event of the workspace's (or `workspace`'s) events stream, as field dictionaries.
+    public func events(workspace: String? = nil) throws -> [[String: String]] {
+        (try connection.send(RedisCommand("XRANGE", workspaceKey("events", of: workspace ?? self.workspace), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
     }
 
     /// The dead-letter streams of this prefix: `<prefix>:dead`, and with several intake shards
@@ -139,9 +151,7 @@ public final class PresenceHarness: @unchecked Sendable {
     public func subscribe() throws -> (RedisSubscriber, EventRecorder<String>) {
         let recorder = EventRecorder<String>()
         let ready = EventRecorder<Bool>()
-        var configuration = try RedisConfiguration(url: redisURL)
-        configuration.clientName = "sb-test-watch"
-        let subscriber = RedisSubscriber(configuration: configuration, channels: [key("status")]) { event in
+        let subscriber = RedisSubscriber(configuration: try configuration(name: "sb-test-watch"), channels: [key("status")]) { event in
             switch event {
             case .ready: ready.record(true)
             case .message(let message): recorder.record(message.text)
