@@ -63,7 +63,7 @@ struct SwitchboardLibraryTests {
         let connection = try TestRedis.connection()
         let keys = KeySchema(prefix: TestRedis.uniquePrefix() + "sb").workspace(Identifier("acme")!)
         // A priority that is no number: the arithmetic on it fails inside conversation_new.
-        let command = ConversationNewScript.function.command(keys: [keys.meta], arguments: [keys.workspace.rawValue, "1-1", 100, "c-1", "", "high"])
+        let command = ConversationNewScript.function.command(keys: keys.functionKeys, arguments: [keys.workspace.rawValue, "1-1", 100, "c-1", "", "high"])
         try connection.load(SwitchboardLibrary.library)
         let reply = try connection.sendReturningErrors(command)
         let error = try #require(reply.serverError, "\(reply)")

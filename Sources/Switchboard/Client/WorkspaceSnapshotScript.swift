@@ -14,6 +14,6 @@ enum WorkspaceSnapshotScript {
     static let function = SwitchboardLibrary.library.function("workspace_snapshot", readOnly: true)
 
     static func command(keys: WorkspaceKeys, agent: Identifier?) -> RedisCommand {
-        function.command(keys: [keys.meta], arguments: [keys.workspace.rawValue, agent?.rawValue ?? ""])
+        function.command(keys: keys.functionKeys, arguments: [keys.workspace.rawValue, agent?.rawValue ?? ""])
     }
 }

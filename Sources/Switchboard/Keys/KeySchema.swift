@@ -117,6 +117,14 @@ public struct WorkspaceKeys: Sendable, Hashable {
 
     /// Hash: the workspace's counters (`version`).
     public var meta: String { base + "meta" }
+    /// A key that never exists, declared by every function call beside `meta`: while the
+    /// workspace's slot migrates to another Redis Cluster node, a command declaring an
+    /// existing and a missing key of that slot is refused with `TRYAGAIN` before it runs, so
+    /// no function starts there (it could fail half-way, on a key already moved, after
+    /// writing). The call is retried once the slot has moved.
+    public var slotGuard: String { base + "slot-guard" }
+    /// The keys every workspace function call declares: `meta`, then ``slotGuard``.
+    public var functionKeys: [String] { [meta, slotGuard] }
     /// Set: every agent id of the workspace.
     public var agents: String { base + "agents" }
     /// Sorted set: `agent/session` → expiry time in ms.

@@ -24,6 +24,6 @@ public struct WorkspaceFunctionCall: Sendable {
     /// `arguments`, then `reply`.
     init(_ function: RedisFunction, keys: WorkspaceKeys, entryID: String, eventsCap: Int, arguments: [any RedisArgumentConvertible]) {
         self.function = function
-        partial = function.command(keys: [keys.meta], arguments: [keys.workspace.rawValue, entryID, eventsCap] + arguments)
+        partial = function.command(keys: keys.functionKeys, arguments: [keys.workspace.rawValue, entryID, eventsCap] + arguments)
     }
 }

@@ -7,6 +7,9 @@
 -- Conventions of every workspace function (called `FCALL <function> 1 <meta key> …`):
 --   KEYS[1]  the workspace's meta hash `sb:{ws}:meta`; every other key is derived from its
 --            prefix `sb:{ws}:` (keys.lua) and so shares the workspace's hash tag (one slot).
+--   KEYS[2]  `sb:{ws}:slot-guard`, a key that never exists and is never touched: declaring it
+--            makes Redis Cluster refuse the call (TRYAGAIN) while the slot migrates, so no
+--            function runs there half on keys already moved (docs/keys.md).
 --   ARGV[1]  workspace id, ARGV[2] intake entry id (the version for last-writer-wins),
 --   ARGV[3]  events stream cap; then the function's own arguments from ARGV[4]; the last
 --            argument is '1' when the entry asked for a reply (`reply 1`), else '0'.
