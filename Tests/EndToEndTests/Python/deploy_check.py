@@ -498,7 +498,7 @@ def cluster_compose_problems(document):
             problems.append(f"worker REDIS_URL seed {seed!r} is not a cluster node")
     shards = str(environment.get("SWITCHBOARD_INTAKE_SHARDS", ""))
     if not shards.isdigit() or primaries < 1 or int(shards) % primaries:
-        problems.append(f"SWITCHBOARD_INTAKE_SHARDS {shards!r} is not a multiple of the {primaries} primaries (the intake would not spread evenly)")
+        problems.append(f"SWITCHBOARD_INTAKE_SHARDS {shards!r} is not a multiple of the {primaries} primaries (the intake shards could not be spread evenly)")
     return problems
 
 
