@@ -267,3 +267,40 @@ struct ClusterSplit: Codable {
         return lines.joined(separator: "\n")
     }
 }
+
+/// How many primaries a deployment needs, from the Redis CPU per entry measured on the
+/// 3-primary cluster: each kind of entry at its rate, added up, over the share of a core one
+/// primary is allowed to use.
+struct ClusterModel: Codable {
+    struct Load: Codable {
+        let workload: String
+        let perSecond: Double
+        let cpuMicrosecondsPerEntry: Double
+        var coresNeeded: Double { perSecond * cpuMicrosecondsPerEntry / 1e6 }
+    }
+
+    let loads: [Load]
+    /// The share of one core a primary may use on average; the rest is headroom.
+    let targetUtilisation: Double
+    var cores: Double { loads.reduce(0) { $0 + $1.coresNeeded } }
+    var primaries: Int { Int((cores / targetUtilisation).rounded(.up)) }
+
+    /// 1 million agents heartbeating every 20 s, 50,000 status changes and 10,000 new
+    /// conversations per second; nil without a 3-primary measurement.
+    init?(splits: [ClusterSplit], targetUtilisation: Double = 0.5) {
+        let measured = splits.filter { $0.topology == "cluster, 3 primaries" }
+        func cpu(_ workload: String) -> Double? { measured.first { $0.workload == workload }?.cpuMicrosecondsPerEntry }
+        guard let heartbeat = cpu("heartbeat"), let status = cpu("status change"), let routing = cpu("routing") else { return nil }
+        loads = [Load(workload: "heartbeat (1,000,000 agents every 20 s)", perSecond: 50_000, cpuMicrosecondsPerEntry: heartbeat),
+                 Load(workload: "status change", perSecond: 50_000, cpuMicrosecondsPerEntry: status),
+                 Load(workload: "new conversation, routed", perSecond: 10_000, cpuMicrosecondsPerEntry: routing)]
+        self.targetUtilisation = targetUtilisation
+    }
+
+    var markdown: String {
+        var lines = ["### Model: primaries needed", "", "| load | per second | Redis CPU per entry (3 primaries) | cores |", "|---|---|---|---|"]
+        lines += loads.map { "| \($0.workload) | " + String(format: "%.0f | %.1f µs | %.2f |", $0.perSecond, $0.cpuMicrosecondsPerEntry, $0.coresNeeded) }
+        lines.append(String(format: "\n%.2f cores of Redis in all; at %.0f %% of a core per primary: **%d primaries**.", cores, targetUtilisation * 100, primaries))
+        return lines.joined(separator: "\n")
+    }
+}

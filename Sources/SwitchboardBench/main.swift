@@ -40,6 +40,7 @@ struct BenchmarkReport: Codable {
     var rows: [BenchmarkRow] = []
     var profiles: [DrainProfile] = []
     var splits: [ClusterSplit] = []
+    var model: ClusterModel?
 
     mutating func add(_ measured: (rows: [BenchmarkRow], profiles: [DrainProfile])) {
         rows += measured.rows
@@ -67,11 +68,13 @@ do {
         let measured = try ClusterScenario.run(redis: redis, statusEntries: entries, conversations: entries / 2)
         report.rows += measured.rows
         report.splits += measured.splits
+        report.model = ClusterModel(splits: measured.splits)
     }
     print(BenchmarkRow.header)
     report.rows.forEach { print($0.markdown) }
     for profile in report.profiles { print("\n" + profile.markdown) }
     for split in report.splits { print("\n" + split.markdown) }
+    if let model = report.model { print("\n" + model.markdown) }
     if let path = option("--json") {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
