@@ -24,6 +24,9 @@ final class HiredisContext {
         switch endpoint {
         case .tcp(let host, let port): pointer = redisConnectWithTimeout(host, Int32(port), tv)
         case .unixSocket(let path): pointer = redisConnectUnixWithTimeout(path, tv)
+        case .sentinel:
+            throw RedisClientError(.invalidConfiguration, "A Sentinel endpoint is not an address: ask the sentinels for the primary first.",
+                                   recoverySuggestion: "Connect through RedisConnection, which resolves it.")
         }
         guard let pointer else {
             throw RedisClientError(.connectFailed, "Could not allocate a Redis connection.", recoverySuggestion: "The process is out of memory.")

@@ -7,6 +7,10 @@ import Foundation
 /// - `redis://[user:password@]host[:port][/db]` (TCP, port 6379 by default)
 /// - `unix:///path/to/redis.sock[?db=N]` (Unix socket; user and password may precede the path
 ///   as in `unix://user:password@/path.sock`)
+/// - `redis-sentinel://[user:password@]host:port,host:port,…/<master-name>[?db=N]` (the primary
+///   that the sentinels name, asked on every connect; sentinel port 26379 by default). The
+///   credentials are for the data nodes; sentinels get none, or `?sentinel_password=` if they
+///   have `requirepass` set.
 ///
 /// `rediss://` is refused: hiredis 0.14 has no TLS. The password may also come from a file
 /// (``withPassword(fromFile:)``) so that it never appears in a process list or a shell history.
@@ -16,12 +20,16 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case tcp(host: String, port: Int)
         case unixSocket(path: String)
+        /// Whichever server the sentinels (TCP endpoints) name as the primary of `masterName`.
+        case sentinel(masterName: String, sentinels: [Endpoint])
 
-        /// `host:port` or the socket path, as an operator would type it.
+        /// `host:port`, the socket path, or `host:port,host:port/<master-name>`, as an operator
+        /// would type it.
         public var description: String {
             switch self {
             case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
             case .unixSocket(let path): return path
+            case .sentinel(let masterName, let sentinels): return sentinels.map(\.description).joined(separator: ",") + "/" + masterName
             }
         }
     }
@@ -32,6 +40,9 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var username: String?
     /// The password; `nil` sends no `AUTH`.
     public var password: String?
+    /// The password sentinels ask for (`requirepass` in sentinel.conf); `nil` sends them no
+    /// `AUTH`. Only for a ``Endpoint/sentinel(masterName:sentinels:)`` endpoint.
+    public var sentinelPassword: String?
     /// The logical database selected after connecting.
     public var database: Int = 0
     /// How long opening a connection may take.
@@ -58,14 +69,14 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
         var rest = String(text[schemeEnd.upperBound...])
         switch scheme {
-        case "redis", "unix": break
+        case "redis", "unix", "redis-sentinel": break
         case "rediss":
             throw RedisClientError(
                 .invalidConfiguration,
                 "rediss:// (TLS) is not supported: hiredis 0.14 has no TLS.",
                 recoverySuggestion: "Run a TLS sidecar such as stunnel or spiped next to the worker and point REDIS_URL at its local redis:// or unix:// address.")
         default:
-            throw Self.invalid("URL scheme '\(scheme)' is not redis:// or unix://")
+            throw Self.invalid("URL scheme '\(scheme)' is not redis://, unix:// or redis-sentinel://")
         }
 
         // The user info first: a password may hold '?' or '/'.
@@ -105,6 +116,20 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
             }
             self.init(endpoint: .unixSocket(path: rest))
             if let db = query["db"] { database = try Self.parseDatabase(db) }
+        } else if scheme == "redis-sentinel" {
+            guard let slash = rest.firstIndex(of: "/"), rest.index(after: slash) < rest.endIndex else {
+                throw Self.invalid("a redis-sentinel:// URL ends with the master name the sentinels monitor, as in redis-sentinel://127.0.0.1:26379/mymaster")
+            }
+            let nameText = String(rest[rest.index(after: slash)...])
+            let masterName = nameText.removingPercentEncoding ?? nameText
+            var sentinels: [Endpoint] = []
+            for address in rest[..<slash].split(separator: ",", omittingEmptySubsequences: false) {
+                let (host, port) = try Self.parseHostPort(String(address), defaultPort: 26379)
+                sentinels.append(.tcp(host: host, port: port))
+            }
+            self.init(endpoint: .sentinel(masterName: masterName, sentinels: sentinels))
+            if let db = query["db"] { database = try Self.parseDatabase(db) }
+            sentinelPassword = query["sentinel_password"]
         } else {
             var hostPort = rest
             var databaseText: String?
@@ -113,18 +138,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
                 let path = rest[rest.index(after: slash)...]
                 if !path.isEmpty { databaseText = String(path) }
             }
-            var host = hostPort
-            var port = 6379
-            if hostPort.hasPrefix("[") {  // IPv6 literal: [::1]:6380
-                guard let close = hostPort.firstIndex(of: "]") else { throw Self.invalid("unclosed '[' in host") }
-                host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
-                let after = hostPort[hostPort.index(after: close)...]
-                if after.hasPrefix(":") { port = try Self.parsePort(String(after.dropFirst())) }
-            } else if let colon = hostPort.lastIndex(of: ":") {
-                host = String(hostPort[..<colon])
-                port = try Self.parsePort(String(hostPort[hostPort.index(after: colon)...]))
-            }
-            guard !host.isEmpty else { throw Self.invalid("the URL has no host, as in redis://127.0.0.1:6379") }
+            let (host, port) = try Self.parseHostPort(hostPort, defaultPort: 6379)
             self.init(endpoint: .tcp(host: host, port: port))
             if let db = databaseText ?? query["db"] { database = try Self.parseDatabase(db) }
         }
@@ -156,15 +170,40 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
             return "redis://\(auth)\(shownHost):\(port)" + (database == 0 ? "" : "/\(database)")
         case .unixSocket(let path):
             return "unix://\(auth)\(path)" + (database == 0 ? "" : "?db=\(database)")
+        case .sentinel:
+            let query = (database == 0 ? [] : ["db=\(database)"]) + (sentinelPassword == nil ? [] : ["sentinel_password=***"])
+            return "redis-sentinel://\(auth)\(endpoint)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         }
     }
 
     /// A URL text with any password masked, for messages about URLs that failed to parse.
-    static func redacted(_ text: String) -> String {
+    static func redacted(_ url: String) -> String {
+        var text = url
+        if let secret = text.range(of: "sentinel_password=") {
+            let end = text[secret.upperBound...].firstIndex(of: "&") ?? text.endIndex
+            text = String(text[..<secret.upperBound]) + "***" + String(text[end...])
+        }
         guard let at = text.lastIndex(of: "@") else { return text }
         // Whatever precedes the last '@' may hold a password, scheme or not.
         let start = text.range(of: "://").map(\.upperBound) ?? text.startIndex
         return at > start ? String(text[..<start]) + "***" + String(text[at...]) : "***" + String(text[at...])
+    }
+
+    /// `host[:port]` or `[ipv6][:port]`.
+    private static func parseHostPort(_ text: String, defaultPort: Int) throws(RedisClientError) -> (host: String, port: Int) {
+        var host = text
+        var port = defaultPort
+        if text.hasPrefix("[") {  // IPv6 literal: [::1]:6380
+            guard let close = text.firstIndex(of: "]") else { throw invalid("unclosed '[' in host") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let after = text[text.index(after: close)...]
+            if after.hasPrefix(":") { port = try parsePort(String(after.dropFirst())) }
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            port = try parsePort(String(text[text.index(after: colon)...]))
+        }
+        guard !host.isEmpty else { throw invalid("the URL has no host, as in redis://127.0.0.1:6379") }
+        return (host, port)
     }
 
     private static func parsePort(_ text: String) throws(RedisClientError) -> Int {
@@ -182,6 +221,6 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     private static func invalid(_ what: String) -> RedisClientError {
         RedisClientError(
             .invalidConfiguration, "Invalid Redis URL: \(what).",
-            recoverySuggestion: "Use redis://[user:password@]host:port[/db] or unix:///path/to/redis.sock[?db=N].")
+            recoverySuggestion: "Use redis://[user:password@]host:port[/db], unix:///path/to/redis.sock[?db=N] or redis-sentinel://host:port,host:port/<master-name>[?db=N].")
     }
 }

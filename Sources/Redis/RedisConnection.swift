@@ -48,11 +48,18 @@ public final class RedisConnection {
     private var lastFailure: ContinuousClock.Instant?
     private var isClosed = false
     private var waitReported = false
+    /// Where the primary is, for a Sentinel endpoint; asked on every (re)connect.
+    let sentinel: SentinelResolver?
 
     /// Creates a connection; it opens on the first command or on ``connect()``.
     public init(configuration: RedisConfiguration) {
         _ = ignoreBrokenPipeSignal
         self.configuration = configuration
+        if case .sentinel(let name, let sentinels) = configuration.endpoint {
+            sentinel = SentinelResolver(masterName: name, sentinels: sentinels, password: configuration.sentinelPassword)
+        } else {
+            sentinel = nil
+        }
     }
 
     deinit { context = nil }
@@ -94,6 +101,7 @@ public final class RedisConnection {
         }
         // The command ran; if the timeout cannot be restored, drop the link but keep the reply.
         if timeout != nil, (try? context.setTimeout(configuration.commandTimeout)) == nil { self.context = nil }
+        dropLinkIfDemoted([reply])
         return reply
     }
 
@@ -108,6 +116,7 @@ public final class RedisConnection {
             var replies: [RedisValue] = []
             replies.reserveCapacity(commands.count)
             for command in commands { replies.append(try context.readReply(for: command.name)) }
+            dropLinkIfDemoted(replies)
             return replies
         }
     }
@@ -144,7 +153,9 @@ public final class RedisConnection {
             if readyAt > now { sleep(for: readyAt - now) }
         }
         do {
-            let opened = try openAndPrepare()
+            let opened = if let sentinel { try openPrimary(via: sentinel) } else {
+                try openAndPrepare(at: configuration.endpoint, deadline: .now + configuration.connectTimeout)
+            }
             context = opened
             consecutiveFailures = 0
             waitReported = false
@@ -161,10 +172,9 @@ public final class RedisConnection {
     /// A server that refuses only for a while (loading its dataset, running a long script, a
     /// replica cut off from its primary) is asked again with a short backoff until the
     /// connect timeout is spent: a Redis restarting with a large AOF is not a refusal.
-    private func openAndPrepare() throws(RedisClientError) -> HiredisContext {
-        let deadline = ContinuousClock.now + configuration.connectTimeout
-        let context = try HiredisContext.connect(to: configuration.endpoint, timeout: configuration.connectTimeout)
-        if configuration.tcpKeepAlive, case .tcp = configuration.endpoint { try context.enableKeepAlive() }
+    func openAndPrepare(at endpoint: RedisConfiguration.Endpoint, deadline: ContinuousClock.Instant) throws(RedisClientError) -> HiredisContext {
+        let context = try HiredisContext.connect(to: endpoint, timeout: max(deadline - .now, .milliseconds(1)))
+        if configuration.tcpKeepAlive, case .tcp = endpoint { try context.enableKeepAlive() }
         let setup = setupCommands()
         var pause: Duration = .milliseconds(20)
         var waitingOut: (error: RedisServerError, state: (reason: String, advice: String))?
@@ -188,6 +198,7 @@ public final class RedisConnection {
                     recoverySuggestion: "Check that the server is running and not overloaded (a stopped process, a full CPU, a long fork), or raise the connect timeout (--redis-connect-timeout).")
             }
             guard let refusal else {
+                if sentinel != nil { try verifyPrimaryRole(of: context, at: endpoint) }
                 try loadLibraries(on: context)
                 try context.setTimeout(configuration.commandTimeout)
                 return context
@@ -292,7 +303,7 @@ public final class RedisConnection {
             recoverySuggestion: "Check the user and password in REDIS_URL or the password file, and that the ACL user is enabled.")
     }
 
-    private func sleep(for duration: Duration) {
+    func sleep(for duration: Duration) {
         let end = ContinuousClock.now + duration
         while ContinuousClock.now < end, interruptWait?() != true {
             let step = min(end - ContinuousClock.now, .milliseconds(50))

@@ -7,7 +7,7 @@ import Redis
 enum RedisOptions {
     static let options: [Option] = [
         Option(name: "redis", valueName: "URL",
-               help: "Redis to use: redis://[user:password@]host:port[/db] or unix:///path.sock[?db=N].",
+               help: "Redis to use: redis://[user:password@]host:port[/db], unix:///path.sock[?db=N], or redis-sentinel://[user:password@]host:port,host:port/<master-name>[?db=N] (the primary the sentinels name).",
                environment: "REDIS_URL", defaultValue: "redis://127.0.0.1:6379"),
         Option(name: "redis-password-file", valueName: "PATH",
                help: "Read the Redis password from this file instead of the URL (keeps it out of ps).",

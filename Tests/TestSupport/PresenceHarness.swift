@@ -15,14 +15,17 @@ public final class PresenceHarness: @unchecked Sendable {
     public let shards: Int
     public private(set) var workers: [WorkerProcess] = []
 
-    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams.
-    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1) throws {
+    /// Starts `workers` workers with a fresh prefix and workspace, over `shards` intake streams,
+    /// on `redisURL` (the shared test server by default).
+    public init(workers count: Int = 2, workerArguments: [String] = [], shards: Int = 1, redisURL: String? = nil) throws {
         let tag = UUID().uuidString.prefix(8).lowercased()
         prefix = "t\(tag)"
         workspace = "ws-\(tag)"
         self.shards = shards
-        redisURL = try TestRedis.url
-        connection = RedisConnection(configuration: try TestRedis.configuration(name: "sb-test-harness"))
+        self.redisURL = try redisURL ?? TestRedis.url
+        var configuration = try RedisConfiguration(url: self.redisURL)
+        configuration.clientName = "sb-test-harness"
+        connection = RedisConnection(configuration: configuration)
         for index in 0..<count { try startWorker(named: "w\(index)", arguments: workerArguments) }
     }
 
