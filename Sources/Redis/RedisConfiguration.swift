@@ -4,7 +4,9 @@ import Foundation
 /// How to reach a Redis server and how a connection behaves.
 ///
 /// Built from a URL:
-/// - `redis://[user:password@]host[:port][/db]` (TCP, port 6379 by default)
+/// - `redis://[user:password@]host[:port][/db]` (TCP, port 6379 by default); several
+///   `host:port` seeds may be listed, comma-separated (`redis://a:7000,b:7001`): a Redis
+///   Cluster client tries them in order until one answers
 /// - `unix:///path/to/redis.sock[?db=N]` (Unix socket; user and password may precede the path
 ///   as in `unix://user:password@/path.sock`)
 /// - `redis-sentinel://[user:password@]host:port,host:port,…/<master-name>[?db=N]` (the primary
@@ -34,8 +36,13 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Where the server listens.
+    /// Where the server listens; for a Redis Cluster, the first seed node.
     public var endpoint: Endpoint
+    /// The seeds listed after the first in the URL (`redis://a:7000,b:7001`), tried in order
+    /// when the ones before them do not answer.
+    public var otherSeeds: [Endpoint] = []
+    /// Every seed: ``endpoint`` first, then ``otherSeeds``.
+    public var seeds: [Endpoint] { [endpoint] + otherSeeds }
     /// The ACL user for `AUTH user password`; `nil` authenticates as the default user.
     public var username: String?
     /// The password; `nil` sends no `AUTH`.
@@ -138,8 +145,13 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
                 let path = rest[rest.index(after: slash)...]
                 if !path.isEmpty { databaseText = String(path) }
             }
-            let (host, port) = try Self.parseHostPort(hostPort, defaultPort: 6379)
-            self.init(endpoint: .tcp(host: host, port: port))
+            var endpoints: [Endpoint] = []
+            for seed in hostPort.split(separator: ",", omittingEmptySubsequences: false) {
+                let (host, port) = try Self.parseHostPort(String(seed), defaultPort: 6379)
+                endpoints.append(.tcp(host: host, port: port))
+            }
+            self.init(endpoint: endpoints[0])
+            otherSeeds = Array(endpoints.dropFirst())
             if let db = databaseText ?? query["db"] { database = try Self.parseDatabase(db) }
         }
         self.username = username
@@ -165,9 +177,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         var auth = ""
         if password != nil { auth = "\(username ?? ""):***@" } else if let username { auth = "\(username)@" }
         switch endpoint {
-        case .tcp(let host, let port):
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            return "redis://\(auth)\(shownHost):\(port)" + (database == 0 ? "" : "/\(database)")
+        case .tcp:
+            return "redis://\(auth)" + seeds.map(\.description).joined(separator: ",") + (database == 0 ? "" : "/\(database)")
         case .unixSocket(let path):
             return "unix://\(auth)\(path)" + (database == 0 ? "" : "?db=\(database)")
         case .sentinel:

@@ -6,8 +6,7 @@ extension RedisConnection {
     /// Whether the server is a Redis Cluster (connects first if needed).
     /// - Throws: ``RedisClientError`` if Redis cannot be reached.
     public func isCluster() throws(RedisClientError) -> Bool {
-        _ = try openContext()
-        return false
+        try clusterRouter() != nil
     }
 
     /// `keys` split into groups that one multi-key command may take together (`XREADGROUP …
@@ -15,7 +14,20 @@ extension RedisConnection {
     /// (Redis refuses a command over several slots with `CROSSSLOT`). Groups keep the order
     /// in which their first key appears, and keys keep their order within a group.
     public func keyGroupsForOneCommand(_ keys: [String]) throws(RedisClientError) -> [[String]] {
-        keys.isEmpty ? [] : [keys]
+        guard !keys.isEmpty else { return [] }
+        guard try clusterRouter() != nil else { return [keys] }
+        var groups: [[String]] = []
+        var groupOfSlot: [Int: Int] = [:]
+        for key in keys {
+            let slot = ClusterSlot.of(key)
+            if let group = groupOfSlot[slot] {
+                groups[group].append(key)
+            } else {
+                groupOfSlot[slot] = groups.count
+                groups.append([key])
+            }
+        }
+        return groups
     }
 
     /// Sends a command that concerns a whole server (`SCAN`, `INFO`, `FUNCTION LIST`,
@@ -24,7 +36,16 @@ extension RedisConnection {
     ///   error replies stay in place as `.error`.
     /// - Throws: ``RedisClientError`` if a primary cannot be reached.
     public func sendToEveryPrimary(_ command: RedisCommand, timeout: Duration? = nil) throws(RedisClientError) -> [(node: String, reply: RedisValue)] {
-        [(configuration.endpoint.description, try sendReturningErrors(command, timeout: timeout))]
+        if let router = try clusterRouter() { return try router.sendToEveryPrimary(command, timeout: timeout) }
+        return [(configuration.endpoint.description, try sendReturningErrors(command, timeout: timeout))]
+    }
+
+    /// Sends a command to one primary, named as ``sendToEveryPrimary(_:timeout:)`` names it:
+    /// for a command that continues there (`SCAN` with the cursor that primary returned).
+    /// - Throws: ``RedisClientError`` if the primary cannot be reached or is no longer a primary.
+    public func send(_ command: RedisCommand, toPrimary node: String, timeout: Duration? = nil) throws(RedisClientError) -> RedisValue {
+        if let router = try clusterRouter() { return try router.send(command, toPrimary: node, timeout: timeout) }
+        return try sendReturningErrors(command, timeout: timeout)
     }
 
     /// [WAIT](https://redis.io/commands/wait/) on every primary this connection has written
@@ -32,6 +53,7 @@ extension RedisConnection {
     /// `timeout` passed.
     /// - Returns: The fewest replicas that acknowledged, over the primaries asked.
     public func waitForReplicas(_ replicas: Int, timeout: Duration) throws -> Int {
+        if let router = try clusterRouter() { return try router.waitForReplicas(replicas, timeout: timeout) }
         let milliseconds = max(1, timeout.wholeMilliseconds)
         let reply = try send(RedisCommand("WAIT", replicas, milliseconds), timeout: timeout + configuration.commandTimeout)
         return reply.int ?? 0

@@ -14,7 +14,12 @@
 //   socket the server closed must surface as an error, not kill the process.
 import Glibc
 
-/// A blocking connection to one Redis server.
+/// A blocking connection to one Redis server, or to a Redis Cluster.
+///
+/// On its first connect the connection asks the server whether it is a Redis Cluster. If it
+/// is, the connection keeps one link per primary and sends each command to the primary of its
+/// key's hash slot, following the cluster's redirections (see `ClusterRouter`); callers use
+/// the same methods either way.
 ///
 /// The connection opens lazily and reopens itself after a failure: a command finding the
 /// link dead fails with a ``RedisClientError`` (the command may or may not have run), and
@@ -27,8 +32,9 @@ import Glibc
 public final class RedisConnection {
     /// Where and how this connection talks to Redis.
     public let configuration: RedisConfiguration
-    /// How many times a connection was opened successfully (the first one included).
-    public private(set) var connectCount = 0
+    /// How many times a connection was opened successfully (the first one included; on a
+    /// cluster, the links to its nodes included).
+    public var connectCount: Int { ownConnects + (router?.connectCount ?? 0) }
     /// Asked while waiting out a reconnect backoff; returning true ends the wait early
     /// (so a worker asked to stop does not sit out a 5 s backoff).
     public var interruptWait: (() -> Bool)?
@@ -44,6 +50,11 @@ public final class RedisConnection {
     public var librariesLoadedOnConnect: [RedisFunctionLibrary] = []
 
     private var context: HiredisContext?
+    private var ownConnects = 0
+    /// Whether the server was asked whether it is a cluster (never asked by a cluster's node link).
+    private var topologyKnown = false
+    /// The cluster router, once the server said it is a Redis Cluster.
+    private(set) var router: ClusterRouter?
     private var consecutiveFailures = 0
     private var lastFailure: ContinuousClock.Instant?
     private var isClosed = false
@@ -62,18 +73,35 @@ public final class RedisConnection {
         }
     }
 
+    /// A link to one node of a cluster that `owner` talks to: the owner's settings and hooks,
+    /// the node's address, and no cluster detection of its own.
+    init(nodeOf owner: RedisConnection, at node: RedisConfiguration.Endpoint) {
+        var configuration = owner.configuration
+        configuration.endpoint = node
+        configuration.otherSeeds = []
+        self.configuration = configuration
+        sentinel = nil
+        topologyKnown = true
+        interruptWait = owner.interruptWait
+        onWaitingForServer = owner.onWaitingForServer
+        librariesLoadedOnConnect = owner.librariesLoadedOnConnect
+    }
+
     deinit { context = nil }
 
     /// Whether a connection is currently open.
-    public var isConnected: Bool { context != nil }
+    public var isConnected: Bool { router?.isConnected ?? (context != nil) }
 
     /// Opens the connection now if it is not open (waiting out the backoff after a failure).
     /// - Throws: ``RedisClientError`` if Redis cannot be reached or refuses the credentials.
-    public func connect() throws(RedisClientError) { _ = try openContext() }
+    public func connect() throws(RedisClientError) {
+        if let router = try clusterRouter() { try router.connect() } else { _ = try openContext() }
+    }
 
     /// Closes the connection; later commands fail with kind `.closed`.
     public func close() {
         context = nil
+        router?.close()
         isClosed = true
     }
 
@@ -93,6 +121,7 @@ public final class RedisConnection {
     /// Sends one command and returns its reply, error replies included as `.error`.
     /// - Throws: ``RedisClientError`` only.
     public func sendReturningErrors(_ command: RedisCommand, timeout: Duration? = nil) throws(RedisClientError) -> RedisValue {
+        if let router = try clusterRouter() { return try router.send(command, timeout: timeout) }
         let context = try openContext()
         if let timeout { try guarded { () throws(RedisClientError) in try context.setTimeout(timeout) } }
         let reply = try guarded { () throws(RedisClientError) in
@@ -110,6 +139,7 @@ public final class RedisConnection {
     /// - Throws: ``RedisClientError`` if the connection failed; any of the commands may have run.
     public func pipeline(_ commands: [RedisCommand]) throws(RedisClientError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
+        if let router = try clusterRouter() { return try router.pipeline(commands) }
         let context = try openContext()
         return try guarded { () throws(RedisClientError) in
             for command in commands { try context.append(command) }
@@ -122,6 +152,34 @@ public final class RedisConnection {
     }
 
     // MARK: - Connection management
+
+    /// The cluster router if the server is a Redis Cluster, `nil` for a single Redis. The first
+    /// call connects and asks (`HELLO 2`, which every ACL user may send, says the server's mode).
+    @inline(__always)
+    func clusterRouter() throws(RedisClientError) -> ClusterRouter? {
+        if topologyKnown { return router }
+        return try detectTopology()
+    }
+
+    private func detectTopology() throws(RedisClientError) -> ClusterRouter? {
+        let context = try openContext()
+        let host = configuration.endpoint.host
+        let map = try guarded { () throws(RedisClientError) -> ClusterSlotMap? in
+            let send = { (command: RedisCommand) throws(RedisClientError) -> RedisValue in
+                try context.append(command)
+                return try context.readReply(for: command.name)
+            }
+            // A Redis older than 6 does not know HELLO: it is no cluster this client can use.
+            guard try send(["HELLO", "2"]).fieldMap?["mode"]?.string == "cluster" else { return nil }
+            return try ClusterSlotMap.fetch(host: host, send: send)
+        }
+        topologyKnown = true
+        guard let map else { return nil }
+        // The seed link was only for asking: the router opens its own links, one per primary.
+        self.context = nil
+        router = ClusterRouter(owner: self, map: map)
+        return router
+    }
 
     /// Drops the current context (after a failure seen outside `guarded`); the next call reopens.
     func dropContext() { context = nil }
@@ -159,7 +217,7 @@ public final class RedisConnection {
             context = opened
             consecutiveFailures = 0
             waitReported = false
-            connectCount += 1
+            ownConnects += 1
             return opened
         } catch {
             consecutiveFailures += 1
@@ -173,7 +231,8 @@ public final class RedisConnection {
     /// replica cut off from its primary) is asked again with a short backoff until the
     /// connect timeout is spent: a Redis restarting with a large AOF is not a refusal.
     func openAndPrepare(at endpoint: RedisConfiguration.Endpoint, deadline: ContinuousClock.Instant) throws(RedisClientError) -> HiredisContext {
-        let context = try HiredisContext.connect(to: endpoint, timeout: max(deadline - .now, .milliseconds(1)))
+        // The configured endpoint stands for every seed of the URL; a resolved one for itself.
+        let context = try connect(toFirstOf: endpoint == configuration.endpoint ? configuration.seeds : [endpoint], before: deadline)
         if configuration.tcpKeepAlive, case .tcp = endpoint { try context.enableKeepAlive() }
         let setup = setupCommands()
         var pause: Duration = .milliseconds(20)
@@ -220,6 +279,22 @@ public final class RedisConnection {
             sleep(for: min(pause, remaining))
             pause = min(pause * 2, .milliseconds(500))
         }
+    }
+
+    /// A context to the first seed that accepts a connection, in the URL's order (one seed for
+    /// a URL that names one server).
+    private func connect(toFirstOf seeds: [RedisConfiguration.Endpoint], before deadline: ContinuousClock.Instant) throws(RedisClientError) -> HiredisContext {
+        guard seeds.count > 1 else { return try HiredisContext.connect(to: seeds[0], timeout: max(deadline - .now, .milliseconds(1))) }
+        var failures: [String] = []
+        for seed in seeds {
+            do {
+                return try HiredisContext.connect(to: seed, timeout: max(deadline - .now, .milliseconds(1)))
+            } catch {
+                failures.append(error.message)
+            }
+        }
+        throw RedisClientError(.connectFailed, "Could not connect to any seed of \(configuration): " + failures.joined(separator: " "),
+                               recoverySuggestion: "Check that the Redis nodes listed in REDIS_URL are running and reachable.")
     }
 
     /// The error of a connect whose timeout ran out while the server refused for a while.
@@ -303,6 +378,7 @@ public final class RedisConnection {
             recoverySuggestion: "Check the user and password in REDIS_URL or the password file, and that the ACL user is enabled.")
     }
 
+    /// Sleeps, in steps, until `duration` passed or ``interruptWait`` says to stop.
     func sleep(for duration: Duration) {
         let end = ContinuousClock.now + duration
         while ContinuousClock.now < end, interruptWait?() != true {

@@ -79,6 +79,8 @@ extension RedisConnection {
     /// - Throws: ``RedisServerError`` if the code does not compile or registers nothing,
     ///   ``RedisClientError`` on I/O failure.
     public func load(_ library: RedisFunctionLibrary) throws {
+        // Functions live on each node: a cluster's primaries each need the library.
+        if let router = try clusterRouter() { return try router.loadEverywhere(library) }
         try send(RedisCommand("FUNCTION", "LOAD", "REPLACE", library.source))
     }
 

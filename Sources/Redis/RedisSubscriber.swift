@@ -31,6 +31,13 @@ public enum RedisSubscriberEvent: Sendable {
 
 /// Subscribes to channels and patterns on a connection and thread of its own.
 ///
+/// On a Redis Cluster the channels are sharded: each is subscribed with `SSUBSCRIBE` on the
+/// primary that owns its slot (one connection per such primary, all on the subscriber's
+/// thread), so it receives what is published there with `SPUBLISH`. A channel whose slot
+/// moves is followed to its new primary, and ``RedisSubscriberEvent/resumedAfterGap`` is
+/// reported as after a reconnect. Patterns have no sharded form: a subscriber with patterns
+/// reports ``RedisSubscriberEvent/disconnected(_:)`` with an error saying so, and stops.
+///
 /// The handler runs on the subscriber's thread, one event at a time, in order; it should be
 /// quick. While no message arrives the subscriber sends `PING` every `pingInterval`; no
 /// answer within another interval means the link is dead, and it reconnects with backoff.
@@ -95,10 +102,21 @@ public final class RedisSubscriber: Sendable {
         var down = false  // reported disconnected and not yet resubscribed: report an outage once
         while !isStopping {
             do {
-                try listen(on: connection) {
+                func onSubscribed() {
                     handler(everReady ? .resumedAfterGap : .ready)
                     everReady = true
                     down = false
+                }
+                if let router = try connection.clusterRouter() {
+                    guard patterns.isEmpty else {
+                        handler(.disconnected(Self.patternsOnClusterError))
+                        break
+                    }
+                    if down { router.refresh(avoiding: nil) }
+                    try ClusterSubscription(owner: connection, router: router, channels: channels, pingInterval: pingInterval,
+                                            isStopping: { self.isStopping }, deliver: handler).listen(onSubscribed: onSubscribed)
+                } else {
+                    try listen(on: connection, onSubscribed: onSubscribed)
                 }
             } catch {
                 connection.dropContext()
@@ -109,6 +127,11 @@ public final class RedisSubscriber: Sendable {
         }
         connection.close()
     }
+
+    /// Why a subscriber with patterns does not run on a Redis Cluster.
+    static let patternsOnClusterError = RedisClientError(
+        .invalidConfiguration, "Pattern subscriptions (PSUBSCRIBE) are not available on a Redis Cluster: sharded Pub/Sub has channels only.",
+        recoverySuggestion: "Subscribe to the channels themselves (SSUBSCRIBE, one per workspace), or use a single Redis for pattern subscriptions.")
 
     /// Waits before another attempt after a failed one, waking early on `stop()`.
     private func waitBeforeRetry(_ duration: Duration) {

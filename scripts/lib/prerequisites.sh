@@ -118,19 +118,28 @@ apt_install() {
 # Every redis-server (node or sentinel) started below, for stop_private_topologies.
 PRIVATE_TOPOLOGY_PIDFILES=()
 
-# Starts one redis-server in $1 on port $2 with further options; records its pid file.
+# Starts one redis-server in $1 on a port free with the one 10000 above it (a cluster node's
+# bus), with further options; records its pid file and sets NODE_PORT. Another process may
+# take the port between the check and the bind: then it tries another.
 start_node() {
-  local dir=$1 port=$2; shift 2
+  local dir=$1; shift
   mkdir -p "$dir"
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
-    --logfile "$dir/redis.log" --save "" --appendonly no "$@"
-  PRIVATE_TOPOLOGY_PIDFILES+=("$dir/redis.pid")
-  local tries
-  for tries in $(seq 1 100); do
-    [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && return 0
-    sleep 0.05
+  local attempt tries
+  for attempt in 1 2 3 4 5 6 7 8; do
+    NODE_PORT=$(free_port_pair)
+    rm -f "$dir/redis.pid"
+    redis-server --port "$NODE_PORT" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+      --logfile "$dir/redis.log" --save "" --appendonly no "$@" || continue
+    for tries in $(seq 1 100); do
+      if [ "$(redis-cli -p "$NODE_PORT" ping 2>/dev/null)" = PONG ] && [ -f "$dir/redis.pid" ]; then
+        PRIVATE_TOPOLOGY_PIDFILES+=("$dir/redis.pid")
+        return 0
+      fi
+      sleep 0.05
+    done
+    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null
   done
-  echo "switchboard: redis-server on port $port did not start; its log:" >&2
+  echo "switchboard: redis-server in $dir did not start; its log:" >&2
   tail -n 20 "$dir/redis.log" >&2 || true
   return 1
 }
@@ -153,10 +162,9 @@ free_port_pair() {
 start_private_cluster() {
   local dir=$1 replicas=${2:-1} index port ports=()
   for index in $(seq 0 $(( 3 * (1 + replicas) - 1 ))); do
-    port=$(free_port_pair)
-    start_node "$dir/cluster-$index" "$port" --cluster-enabled yes --cluster-config-file nodes.conf \
+    start_node "$dir/cluster-$index" --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 1500 --cluster-replica-validity-factor 0
-    ports+=("127.0.0.1:$port")
+    ports+=("127.0.0.1:$NODE_PORT")
   done
   redis-cli --cluster create "${ports[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/cluster-create.log" 2>&1 \
     || { cat "$dir/cluster-create.log" >&2; return 1; }
@@ -177,8 +185,8 @@ start_private_cluster() {
 # sets SENTINEL_URL.
 start_private_sentinels() {
   local dir=$1 primary replica index port sentinels=()
-  primary=$(free_port_pair); start_node "$dir/primary" "$primary"
-  replica=$(free_port_pair); start_node "$dir/replica" "$replica" --replicaof 127.0.0.1 "$primary"
+  start_node "$dir/primary"; primary=$NODE_PORT
+  start_node "$dir/replica" --replicaof 127.0.0.1 "$primary"; replica=$NODE_PORT
   for index in 0 1 2; do
     port=$(free_port_pair)
     mkdir -p "$dir/sentinel-$index"
