@@ -160,7 +160,7 @@ free_port_pair() {
 # Starts a Redis Cluster of 3 primaries under $1, with $2 replicas each (default 1), and sets
 # CLUSTER_URL to its seeds.
 start_private_cluster() {
-  local dir=$1 replicas=${2:-1} index port ports=()
+  local dir=$1 replicas=${2:-1} index ports=()
   for index in $(seq 0 $(( 3 * (1 + replicas) - 1 ))); do
     start_node "$dir/cluster-$index" --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 1500 --cluster-replica-validity-factor 0
