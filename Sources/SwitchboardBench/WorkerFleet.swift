@@ -82,7 +82,11 @@ final class WorkerFleet {
     }
 
     /// Waits until every intake entry is applied (acknowledged and trimmed), in every shard.
+    /// Stops the workers and throws when they made no progress for a minute.
     func settle(on connection: RedisConnection) throws {
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
+        var left = Int.max
         while true {
             let commands = intakeKeys.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] }
             let replies = try connection.pipeline(commands)
@@ -92,6 +96,14 @@ final class WorkerFleet {
                 (replies[index].int ?? 1) == 0 && (replies[index + 1].array?.first?.int ?? 0) == 0
             }
             if drained { return }
+            let waiting = stride(from: 0, to: replies.count, by: 2).reduce(0) { $0 + (replies[$1].int ?? 0) }
+            if waiting < left {
+                left = waiting
+                lastProgress = clock.now
+            } else if clock.now - lastProgress > .seconds(60) {
+                stop()
+                throw BenchmarkError("the workers applied nothing for 60 s (\(waiting) entries left); see \(directory)/worker-*.log")
+            }
             usleep(2_000)
         }
     }
