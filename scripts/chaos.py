@@ -746,9 +746,12 @@ def presence_snapshot(client, prefix):
 
 
 def dead_letters(client, prefix):
+    """Every dead letter: `<prefix>:dead`, and with intake shards each shard's `<prefix>:dead:<n>`."""
     by_entry = collections.defaultdict(list)
-    for _, fields in read_stream(client, f"{prefix}:dead"):
-        by_entry[fields.get("entry")].append(fields)
+    streams = [f"{prefix}:dead"] + sorted(client.scan_iter(match=f"{prefix}:dead:*", count=1000))
+    for stream in streams:
+        for _, fields in read_stream(client, stream):
+            by_entry[fields.get("entry")].append(fields)
     return by_entry
 
 

@@ -39,7 +39,8 @@ enum FunctionsCommand {
                 abstract: "Delete the versions of the library that no live worker calls (never this build's own).",
                 discussion: """
                 Runs FUNCTION DELETE on each switchboard_<version> library in Redis that no
-                live worker's heartbeat names and that is not this build's. Deleting a library
+                live worker's heartbeat names and that is not this build's (on a Redis Cluster,
+                on every primary). Deleting a library
                 loses no data: a worker that still needed it (one just starting, or of another
                 --prefix, whose workers this command does not see) loads it again on its next call.
                 Run it as an admin (a user allowed FUNCTION DELETE): the read-only operator
@@ -50,13 +51,15 @@ enum FunctionsCommand {
                 let connection = try RedisOptions.connection(from: arguments, clientName: "switchboard-functions")
                 let unused = try versions(on: connection, keys: CommonOptions.keys(arguments)).filter { $0.loaded && $0.workers.isEmpty && !$0.thisBuild }
                 for version in unused {
-                    do {
-                        try connection.send(RedisCommand("FUNCTION", "DELETE", version.library))
-                    } catch let refusal as RedisServerError where refusal.code == "NOPERM" {
+                    // Every primary holds its own functions; one that lacks the library says so.
+                    let replies = try connection.sendToEveryPrimary(RedisCommand("FUNCTION", "DELETE", version.library))
+                    let refusals = replies.compactMap(\.reply.serverError).filter { !$0.message.contains("Library not found") }
+                    if let refusal = refusals.first(where: { $0.code == "NOPERM" }) {
                         printError("this Redis user may not delete function libraries (\(refusal.message)): run 'switchboard functions prune' "
                                    + "as an admin, a user allowed FUNCTION DELETE (docs/operations.md, Function library versions)")
                         return 1
                     }
+                    if let refusal = refusals.first { throw refusal }
                     print("deleted \(version.library) (\(version.functions.count) functions, no live worker calls it)")
                 }
                 if unused.isEmpty { print("nothing to prune: every switchboard library in Redis is called by a live worker or is this build's") }
@@ -80,13 +83,17 @@ enum FunctionsCommand {
         return 0
     }
 
-    /// Every switchboard library in Redis, every one a live worker names, and this build's.
+    /// Every switchboard library in Redis (on a Redis Cluster, on any primary: each loads
+    /// its own), every one a live worker names, and this build's.
     static func versions(on connection: RedisConnection, keys: KeySchema) throws -> [LibraryVersion] {
         var loaded: [String: [String]] = [:]
-        for library in try connection.send(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", "switchboard_*")).array ?? [] {
-            let fields = pairs(library)
-            guard let name = fields["library_name"]?.string, name.hasPrefix("switchboard_") else { continue }
-            loaded[name] = (fields["functions"]?.array ?? []).compactMap { pairs($0)["name"]?.string }.sorted()
+        for primary in try connection.sendToEveryPrimary(RedisCommand("FUNCTION", "LIST", "LIBRARYNAME", "switchboard_*")) {
+            for library in try primary.reply.orThrow().array ?? [] {
+                let fields = pairs(library)
+                guard let name = fields["library_name"]?.string, name.hasPrefix("switchboard_") else { continue }
+                let functions = (fields["functions"]?.array ?? []).compactMap { pairs($0)["name"]?.string }
+                loaded[name] = Array(Set(loaded[name] ?? []).union(functions)).sorted()
+            }
         }
         let names = try connection.send(RedisCommand("ZRANGE", keys.workers, 0, -1)).array?.compactMap(\.string) ?? []
         let used = try connection.pipeline(names.map { RedisCommand("HGET", keys.worker($0), "library") })

@@ -72,9 +72,15 @@ struct OperationsReader {
         }
     }
 
+    /// The newest `limit` dead letters over every dead-letter stream (one per intake shard),
+    /// newest first, and how many there are in all.
     func deadLetters(limit: Int) throws -> (letters: [DeadLetter], total: Int) {
-        let reply = try connection.send(RedisCommand("XREVRANGE", keys.deadLetters, "+", "-", "COUNT", limit))
-        let letters = (reply.array ?? []).compactMap { item -> DeadLetter? in
+        let streams = keys.deadLetterStreams(shards: try IntakeShardCount.recorded(keys: keys, on: connection))
+        let replies = try connection.pipeline(streams.flatMap {
+            [RedisCommand("XREVRANGE", $0, "+", "-", "COUNT", limit), RedisCommand("XLEN", $0)]
+        }).map { try $0.orThrow() }
+        let items = stride(from: 0, to: replies.count, by: 2).flatMap { replies[$0].array ?? [] }
+        let letters = items.compactMap { item -> DeadLetter? in
             guard let parts = item.array, parts.count == 2, let id = parts[0].string else { return nil }
             var fields = Self.pairs(parts[1]).mapValues { String(decoding: $0.bytes ?? [], as: UTF8.self) }
             let error = fields.removeValue(forKey: "error") ?? ""
@@ -82,7 +88,14 @@ struct OperationsReader {
             let entry = fields.removeValue(forKey: "entry")
             return DeadLetter(id: id, entry: entry, worker: worker, error: error, fields: fields)
         }
-        return (letters, try connection.send(RedisCommand("XLEN", keys.deadLetters)).int ?? 0)
+        let total = stride(from: 1, to: replies.count, by: 2).reduce(0) { $0 + (replies[$1].int ?? 0) }
+        return (Array(letters.sorted { Self.streamID($0.id) > Self.streamID($1.id) }.prefix(limit)), total)
+    }
+
+    /// A stream entry id `ms-seq` as a pair that orders as the ids do.
+    private static func streamID(_ id: String) -> (UInt64, UInt64) {
+        let halves = id.split(separator: "-", maxSplits: 1)
+        return (UInt64(halves.first ?? "") ?? 0, halves.count > 1 ? UInt64(halves[1]) ?? 0 : 0)
     }
 
     /// Every key of the workspace, then every key of the deployment outside the workspaces:
@@ -91,8 +104,10 @@ struct OperationsReader {
     /// separately, the worker and reply keys.
     func keys(of workspace: Identifier, limit: Int) throws -> [KeyDescription] {
         let own = try scan(matching: Self.escapeGlob(keys.workspace(workspace).base) + "*", limit: limit)
-        let fixed = try intakeStreams() + [keys.config, keys.deadLetters, keys.sweepSchedule, keys.workspaces, keys.safetySweepLease,
-                                           keys.widgetSchedule, keys.workers]
+        let shards = try IntakeShardCount.recorded(keys: keys, on: connection)
+        let schedules = keys.schedules(shards: shards).flatMap { [$0.sweep, $0.workspaces, $0.widgets] }
+        let fixed = keys.intakeStreamsRead(shards: shards) + [keys.config] + keys.deadLetterStreams(shards: shards) + schedules
+            + [keys.safetySweepLease, keys.workers]
         // Under the prefix but not `sb:{…}`: not a key of any workspace. Stop once enough are
         // found: unread reply lists can be many.
         let outside = Set(try scan(matching: Self.escapeGlob(keys.prefix + ":") + "[^{]*", limit: limit + fixed.count))
@@ -109,15 +124,24 @@ struct OperationsReader {
         keys.intakeStreamsRead(shards: try IntakeShardCount.recorded(keys: keys, on: connection))
     }
 
-    /// The keys matching a SCAN pattern, stopping once `limit` are found.
+    /// The keys matching a SCAN pattern, stopping once `limit` are found. On a Redis Cluster
+    /// each primary holds some of the keys and a SCAN cursor belongs to one primary: every
+    /// primary is scanned to its end, each with its own cursor.
     private func scan(matching pattern: String, limit: Int) throws -> [String] {
+        func page(_ reply: RedisValue) throws -> (cursor: String, keys: [String]) {
+            let reply = try reply.orThrow()
+            return (reply.array?.first?.string ?? "0", reply.array?.last?.array?.compactMap(\.string) ?? [])
+        }
+        let scan = { (cursor: String) in RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000) }
         var found: [String] = []
-        var cursor = "0"
-        repeat {
-            let reply = try connection.send(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))
-            cursor = reply.array?.first?.string ?? "0"
-            found += reply.array?.last?.array?.compactMap(\.string) ?? []
-        } while cursor != "0" && found.count < limit
+        for (node, first) in try connection.sendToEveryPrimary(scan("0")) where found.count < limit {
+            var (cursor, keys) = try page(first)
+            found += keys
+            while cursor != "0" && found.count < limit {
+                (cursor, keys) = try page(try connection.send(scan(cursor), toPrimary: node))
+                found += keys
+            }
+        }
         return found
     }
 

@@ -47,6 +47,12 @@ enum WorkerCommand {
             Option(name: "max-deliveries", valueName: "N",
                    help: "Deliveries after which an entry never acknowledged goes to the dead letter stream.",
                    environment: "SWITCHBOARD_MAX_DELIVERIES", defaultValue: "5"),
+            Option(name: "wait-replicas", valueName: "K",
+                   help: "Acknowledge an intake batch only once K replicas (of each primary written to) hold its writes (WAIT); 0: at once.",
+                   environment: "SWITCHBOARD_WAIT_REPLICAS", defaultValue: "0"),
+            Option(name: "wait-timeout", valueName: "DURATION",
+                   help: "How long a batch waits for --wait-replicas before it is left pending and applied again.",
+                   environment: "SWITCHBOARD_WAIT_TIMEOUT", defaultValue: "1s"),
             Option(name: "heartbeat-interval", valueName: "DURATION",
                    help: "How often the worker refreshes its heartbeat key (gone after three missed beats).",
                    environment: "SWITCHBOARD_HEARTBEAT_INTERVAL", defaultValue: "2s"),
@@ -75,6 +81,11 @@ enum WorkerCommand {
         }
         configuration.claimIdle = claimIdle
         configuration.maxDeliveries = try arguments.integer("max-deliveries", in: 1...1_000) ?? 5
+        configuration.waitReplicas = try arguments.integer("wait-replicas", in: 0...100) ?? 0
+        guard let waitTimeout = try arguments.duration("wait-timeout"), waitTimeout >= .milliseconds(1) else {
+            throw ValidationError("--wait-timeout must be at least 1ms.")
+        }
+        configuration.waitTimeout = waitTimeout
         guard let heartbeat = try arguments.duration("heartbeat-interval"), heartbeat >= .milliseconds(100) else {
             throw ValidationError("--heartbeat-interval must be at least 100ms.")
         }

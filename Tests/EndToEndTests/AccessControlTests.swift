@@ -191,8 +191,9 @@ struct AccessControlTests {
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
                 .filter { $0.hasSuffix(".swift") }.map { root.appendingPathComponent(folder).appendingPathComponent($0) }
         }
-        // The connection setup and the function runner, which every worker connection uses.
-        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift"].map { root.appendingPathComponent($0) }
+        // The connection setup and the function runner, which every worker connection uses,
+        // and the topology calls the worker makes (WAIT for --wait-replicas).
+        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift", "Redis/RedisConnection+Topology.swift"].map { root.appendingPathComponent($0) }
         // The function library the worker loads.
         let lua = root.appendingPathComponent("Switchboard/Lua")
         files += try FileManager.default.subpathsOfDirectory(atPath: lua.path).filter { $0.hasSuffix(".lua") }.map { lua.appendingPathComponent($0) }
@@ -200,16 +201,18 @@ struct AccessControlTests {
 
         var used: [String: String] = [:]  // command → first file using it
         let swiftCommand = /RedisCommand\("([A-Z]+)"(?:, "([A-Z]+)")?/
-        let luaCommand = /redis\.p?call\(\s*'([A-Za-z]+)'/
-        let withSubcommands: Set<String> = ["client", "script", "function", "xgroup", "xinfo", "config", "object", "memory"]
+        let luaCommand = /redis\.p?call\(\s*'([A-Za-z]+)'(?:,\s*'([A-Za-z]+)')?/
+        let withSubcommands: Set<String> = ["client", "script", "function", "xgroup", "xinfo", "config", "object", "memory", "cluster"]
+        func named(_ name: Substring, _ subcommand: Substring?) -> String {
+            let name = name.lowercased()
+            return withSubcommands.contains(name) ? "\(name)|\(subcommand.map { $0.lowercased() } ?? "")" : name
+        }
         for file in files {
             let source = try String(contentsOf: file, encoding: .utf8)
-            for match in source.matches(of: swiftCommand) {
-                let name = match.1.lowercased()
-                let command = withSubcommands.contains(name) ? "\(name)|\(match.2.map { $0.lowercased() } ?? "")" : name
+            for match in source.matches(of: swiftCommand) + source.matches(of: luaCommand) {
+                let command = named(match.1, match.2)
                 used[command] = used[command] ?? file.lastPathComponent
             }
-            for match in source.matches(of: luaCommand) { used[match.1.lowercased()] = used[match.1.lowercased()] ?? file.lastPathComponent }
         }
         used["auth"] = nil  // always allowed
         #expect(used.count > 30, "the scan found the commands: \(used.keys.sorted())")

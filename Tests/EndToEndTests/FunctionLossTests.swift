@@ -137,7 +137,8 @@ private final class Deployment {
 
     /// No dead letter, and every agent and conversation as the workload's last entries left it.
     func expectNothingLost(_ workload: Workload) throws {
-        let dead = (try admin.send(RedisCommand("XRANGE", "\(prefix):dead", "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
+        let streams = ["\(prefix):dead"] + (shards == 1 ? [] : (0..<shards).map { "\(prefix):dead:\($0)" })
+        let dead = try streams.flatMap { (try admin.send(RedisCommand("XRANGE", $0, "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs } }
         #expect(dead.isEmpty, "\(dead.count) dead letters, e.g. \(dead.prefix(2))")
         var differences: [String] = []
         for (workspace, agents) in workload.expectedAgents {

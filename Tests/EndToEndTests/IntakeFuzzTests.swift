@@ -44,7 +44,7 @@ struct IntakeFuzzTests {
         let workerNames = Set(harness.workers.map(\.name))
 
         // 1. One dead letter per malformed entry: original bytes in order, then error, worker, entry.
-        let dead = try rawStream("\(harness.prefix):dead", on: harness.connection)
+        let dead = try harness.deadLetterStreams.flatMap { try rawStream($0, on: harness.connection) }
         #expect(dead.count == malformedIndices.count, "dead letters \(dead.count), malformed entries written \(malformedIndices.count)")
         var deadByEntry: [String: (fields: [Field], error: String, worker: String)] = [:]
         var deadProblems: [String] = []
@@ -301,7 +301,7 @@ struct IntakeFuzzTests {
             let conversation = try harness.connection.send(RedisCommand("HGETALL", harness.key("conversation:q\(step)"))).stringPairs ?? [:]
             #expect(conversation["state"] == "queued" && conversation["priority"] == String(step))
         }
-        let dead = try rawStream("\(harness.prefix):dead", on: harness.connection)
+        let dead = try harness.deadLetterStreams.flatMap { try rawStream($0, on: harness.connection) }
         let malformedIDs = Set(planned.indices.filter { !planned[$0].valid }.map { ids[$0] })
         #expect(dead.count == malformedIDs.count)
         #expect(Set(dead.compactMap { $0.fields.last.map { String(decoding: $0.value, as: UTF8.self) } }) == malformedIDs)
@@ -475,7 +475,10 @@ struct KeyShapes {
         guard key.hasPrefix(prefix + ":") else { return "outside the prefix" }
         let rest = key.dropFirst(prefix.count + 1)
         if ["intake", "config", "dead", "sweep", "workspaces", "safety-sweep", "workers", "widget-schedule"].contains(String(rest)) { return nil }
-        if rest.hasPrefix("intake:"), Int(rest.dropFirst("intake:".count)) != nil { return nil }  // an intake shard
+        // An intake shard, or a global key spread per shard (dead letters, schedules).
+        for spread in ["intake", "dead", "sweep", "workspaces", "widget-schedule"] where rest.hasPrefix(spread + ":") {
+            if Int(rest.dropFirst(spread.count + 1)) != nil { return nil }
+        }
         if rest.hasPrefix("worker:") { return nil }  // a live worker's heartbeat
         if rest.hasPrefix("reply:") {
             // `reply:<id>`, or `reply:<shard>:<id>` for an entry of an intake shard.

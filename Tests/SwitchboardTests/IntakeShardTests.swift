@@ -57,6 +57,31 @@ struct IntakeShardTests {
         #expect(IntakeShardRule.replyKey(stream: "sb:intake", id: "1-0") == "sb:reply:1-0")
     }
 
+    @Test func oneShardKeepsTheSingleGlobalKeys() {
+        let keys = KeySchema()
+        let only = keys.schedules(shards: 1)
+        #expect(only.map { [$0.sweep, $0.workspaces, $0.widgets] } == [["sb:sweep", "sb:workspaces", "sb:widget-schedule"]])
+        #expect(keys.schedules(forWorkspace: "acme", shards: 1) == keys.schedules(shard: 0, of: 1))
+        #expect(keys.deadLetters(stream: "sb:intake") == "sb:dead")
+        #expect(keys.deadLetterStreams(shards: 1) == ["sb:dead"])
+    }
+
+    /// Keys written per entry are spread as the intake is: a workspace's schedules are those
+    /// of its intake shard, an entry's dead letter goes with its stream.
+    @Test func keysWrittenPerEntrySpreadLikeTheIntake() {
+        let keys = KeySchema(prefix: "t")
+        let third = keys.schedules(shard: 2, of: 4)
+        #expect([third.sweep, third.workspaces, third.widgets] == ["t:sweep:2", "t:workspaces:2", "t:widget-schedule:2"])
+        #expect(keys.schedules(shards: 3).map(\.sweep) == ["t:sweep:0", "t:sweep:1", "t:sweep:2"])
+        for workspace in ["acme", "globex", "123456789"] {
+            let shard = KeySchema.intakeShard(of: workspace, count: 4)
+            #expect(keys.schedules(forWorkspace: workspace, shards: 4).widgets == "t:widget-schedule:\(shard)")
+        }
+        #expect(keys.deadLetters(stream: "t:intake:3") == "t:dead:3")
+        #expect(keys.deadLetters(stream: "t:intake") == "t:dead", "an entry a producer left on the old single stream")
+        #expect(keys.deadLetterStreams(shards: 2) == ["t:dead:0", "t:dead:1", "t:dead"])
+    }
+
     @Test func theTestsOwnRuleAgreesWithTheWorkers() {
         for workspace in ["acme", "globex", "été", "w-17"] {
             #expect(IntakeShardRule.crc32(workspace) == CRC32.checksum(workspace))

@@ -14,11 +14,11 @@ struct WidgetScriptTests {
         let keys = KeySchema(prefix: "wsched" + TestRedis.uniquePrefix().dropFirst(2).dropLast())
         let workspace = Identifier("w")!
         try connection.send(RedisCommand("ZADD", keys.widgetSchedule, 1_000, "w"))
-        let claim = WidgetClaimScript.command(keys: keys, now: 2_000, lease: .seconds(10), limit: 10)
+        let claim = WidgetClaimScript.command(schedule: keys.widgetSchedule, now: 2_000, lease: .seconds(10), limit: 10)
         #expect(try connection.call(WidgetClaimScript.function, command: claim).array?.compactMap(\.string) == ["w"])
         // Meanwhile a settings change asks for a computation now.
         try connection.send(RedisCommand("ZADD", keys.widgetSchedule, 2_500, "w"))
-        let late = WidgetRescheduleScript.command(keys: keys, workspace: workspace, claimed: 12_000, next: 99_000)
+        let late = WidgetRescheduleScript.command(schedule: keys.widgetSchedule, workspace: workspace, claimed: 12_000, next: 99_000)
         #expect(try connection.call(WidgetRescheduleScript.function, command: late).int == 0)
         #expect(try connection.send(RedisCommand("ZSCORE", keys.widgetSchedule, "w")).string == "2500")
         // Without one, the claimant moves it to its next boundary.

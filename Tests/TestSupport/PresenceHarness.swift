@@ -124,9 +124,14 @@ public final class PresenceHarness: @unchecked Sendable {
         (try connection.send(RedisCommand("XRANGE", key("events"), "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
     }
 
-    /// Every dead letter written under this prefix.
+    /// The dead-letter streams of this prefix: `<prefix>:dead`, and with several intake shards
+    /// also each shard's `<prefix>:dead:<n>` (docs/keys.md).
+    public var deadLetterStreams: [String] { ["\(prefix):dead"] + (shards == 1 ? [] : (0..<shards).map { "\(prefix):dead:\($0)" }) }
+
+    /// Every dead letter written under this prefix, over every dead-letter stream.
     public func deadLetters() throws -> [[String: String]] {
-        (try connection.send(RedisCommand("XRANGE", "\(prefix):dead", "-", "+")).array ?? []).compactMap { $0.array?.last?.stringPairs }
+        try connection.pipeline(deadLetterStreams.map { RedisCommand("XRANGE", $0, "-", "+") })
+            .flatMap { try $0.orThrow().array ?? [] }.compactMap { $0.array?.last?.stringPairs }
     }
 
     /// A subscriber to the workspace's status channel, recording every broadcast's JSON text
@@ -134,7 +139,9 @@ public final class PresenceHarness: @unchecked Sendable {
     public func subscribe() throws -> (RedisSubscriber, EventRecorder<String>) {
         let recorder = EventRecorder<String>()
         let ready = EventRecorder<Bool>()
-        let subscriber = RedisSubscriber(configuration: try TestRedis.configuration(name: "sb-test-watch"), channels: [key("status")]) { event in
+        var configuration = try RedisConfiguration(url: redisURL)
+        configuration.clientName = "sb-test-watch"
+        let subscriber = RedisSubscriber(configuration: configuration, channels: [key("status")]) { event in
             switch event {
             case .ready: ready.record(true)
             case .message(let message): recorder.record(message.text)

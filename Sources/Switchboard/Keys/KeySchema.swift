@@ -37,17 +37,42 @@ public struct KeySchema: Sendable, Hashable {
     public var config: String { "\(prefix):config" }
     /// The consumer group of the workers on the intake stream.
     public var consumerGroup: String { "switchboard" }
-    /// The stream of rejected intake entries.
+    /// The stream of rejected intake entries, with one intake shard.
     public var deadLetters: String { "\(prefix):dead" }
-    /// Sorted set: workspace → the earliest time (ms) a session of it may expire.
+    /// The dead letters of the entries of intake stream `stream`, named after it as its
+    /// replies are: `sb:dead` for `sb:intake`, `sb:dead:<n>` for shard `sb:intake:<n>`. Each
+    /// shard writes its own, so no one key (nor one Redis Cluster node) takes every write.
+    public func deadLetters(stream: String) -> String {
+        guard stream.hasPrefix(intake + ":") else { return deadLetters }
+        return "\(deadLetters):\(stream.dropFirst(intake.count + 1))"
+    }
+    /// Every dead-letter stream of a deployment with `count` shards, one per intake stream read.
+    public func deadLetterStreams(shards count: Int) -> [String] { intakeStreamsRead(shards: count).map { deadLetters(stream: $0) } }
+    /// Sorted set: workspace → the earliest time (ms) a session of it may expire, with one
+    /// intake shard.
     public var sweepSchedule: String { "\(prefix):sweep" }
-    /// Set of every workspace that has had a session, for the slow safety sweep.
+    /// Set of every workspace that has had a session, for the slow safety sweep, with one
+    /// intake shard.
     public var workspaces: String { "\(prefix):workspaces" }
+    /// Sorted set: workspace → when (ms) its widget's business hours next change, or when a
+    /// worker must compute them (a settings change); claimed with a lease like the sweep. With
+    /// one intake shard.
+    public var widgetSchedule: String { "\(prefix):widget-schedule" }
+    /// The sweep schedule, the safety sweep's set of workspaces and the widget schedule of
+    /// intake shard `shard` of `count`: written per entry, they are spread as the intake is
+    /// (`sb:sweep` with one shard, else `sb:sweep:<n>`), each holding the workspaces of its shard.
+    public func schedules(shard: Int, of count: Int) -> ShardSchedules {
+        let suffix = count == 1 ? "" : ":\(shard)"
+        return ShardSchedules(sweep: sweepSchedule + suffix, workspaces: workspaces + suffix, widgets: widgetSchedule + suffix)
+    }
+    /// The schedules of every intake shard, shard 0 first.
+    public func schedules(shards count: Int) -> [ShardSchedules] { (0..<count).map { schedules(shard: $0, of: count) } }
+    /// The schedules a workspace belongs in, with `count` intake shards (its intake shard's).
+    public func schedules(forWorkspace workspace: String, shards count: Int) -> ShardSchedules {
+        schedules(shard: Self.intakeShard(of: workspace, count: count), of: count)
+    }
     /// String: which worker holds the safety sweep for the current interval (expires).
     public var safetySweepLease: String { "\(prefix):safety-sweep" }
-    /// Sorted set: workspace → when (ms) its widget's business hours next change, or when a
-    /// worker must compute them (a settings change); claimed with a lease like the sweep.
-    public var widgetSchedule: String { "\(prefix):widget-schedule" }
     /// Hash: one live worker's heartbeat (name, host, pid, version, started, last seen,
     /// counts); expires when the worker stops refreshing it.
     public func worker(_ name: String) -> String { "\(prefix):worker:\(name)" }
@@ -65,6 +90,16 @@ public struct KeySchema: Sendable, Hashable {
 
     /// The keys of one workspace.
     public func workspace(_ id: Identifier) -> WorkspaceKeys { WorkspaceKeys(prefix: prefix, workspace: id) }
+}
+
+/// The global keys one intake shard's workspaces are scheduled in.
+public struct ShardSchedules: Sendable, Hashable {
+    /// Sorted set: workspace → the earliest time (ms) a session of it may expire.
+    public let sweep: String
+    /// Set of every workspace that has had a session or business hours, for the safety sweep.
+    public let workspaces: String
+    /// Sorted set: workspace → when (ms) its widget's business hours next change.
+    public let widgets: String
 }
 
 /// The keys of one workspace. All share the hash tag `{workspace}` so one script can touch

@@ -1,11 +1,12 @@
 // Claims the workspaces whose earliest session expiry has come, so that one worker sweeps
-// each: Lua/functions/sweep_claim.lua, on the global schedule `sb:sweep`.
+// each: Lua/functions/sweep_claim.lua, on a global schedule `sb:sweep` (`sb:sweep:<n>` per
+// intake shard).
 import Redis
 
 enum SweepClaimScript {
     static let function = SwitchboardLibrary.library.function("sweep_claim")
 
-    static func command(keys: KeySchema, limit: Int) -> RedisCommand {
-        function.command(keys: [keys.sweepSchedule], arguments: [limit])
+    static func command(schedule: String, limit: Int) -> RedisCommand {
+        function.command(keys: [schedule], arguments: [limit])
     }
 }

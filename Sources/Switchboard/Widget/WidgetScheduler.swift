@@ -1,6 +1,7 @@
 // Fires the widgets' business-hours boundaries on time without polling every workspace:
-// `sb:widget-schedule` holds each workspace's next boundary; every worker looks at its head
-// a few times a second, and the claim script gives each due workspace to one of them.
+// `sb:widget-schedule` (`sb:widget-schedule:<n>` per intake shard) holds each workspace's next
+// boundary; every worker looks at the heads a few times a second (every shard's in one round
+// trip), and the claim script gives each due workspace to one of them.
 import Foundation
 import Logging
 import Redis
@@ -18,8 +19,11 @@ struct WidgetScheduler {
     func run(on connection: RedisConnection) throws -> Int {
         let now = configuration.widgetClock
         let nowMilliseconds = Int(now.timeIntervalSince1970 * 1000)
-        let claim = WidgetClaimScript.command(keys: keys, now: nowMilliseconds, lease: lease, limit: claimLimit)
-        let due = (try connection.call(WidgetClaimScript.function, command: claim).array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
+        let schedules = keys.schedules(shards: configuration.intakeShards).map(\.widgets)
+        let claims = try connection.callPipelined(schedules.map {
+            (WidgetClaimScript.function, WidgetClaimScript.command(schedule: $0, now: nowMilliseconds, lease: lease, limit: claimLimit))
+        })
+        let due = try claims.flatMap { try $0.orThrow().array ?? [] }.compactMap { $0.string.flatMap(Identifier.init) }
         let claimed = nowMilliseconds + lease.wholeMilliseconds
         for workspace in due { try update(workspace, at: now, claimed: claimed, on: connection) }
         return due.count
@@ -27,7 +31,8 @@ struct WidgetScheduler {
 
     /// Sets the workspace's next time on the schedule, unless it was re-scheduled meanwhile.
     private func reschedule(_ workspace: Identifier, claimed: Int, next: Int?, on connection: RedisConnection) throws {
-        let command = WidgetRescheduleScript.command(keys: keys, workspace: workspace, claimed: claimed, next: next)
+        let schedule = keys.schedules(forWorkspace: workspace.rawValue, shards: configuration.intakeShards).widgets
+        let command = WidgetRescheduleScript.command(schedule: schedule, workspace: workspace, claimed: claimed, next: next)
         _ = try connection.call(WidgetRescheduleScript.function, command: command)
     }
 

@@ -1,5 +1,5 @@
 // The functions of the widget's business hours (Lua/functions/widget_*.lua): claiming due
-// workspaces from the global schedule, and storing a computed schedule into a workspace
+// workspaces from a global schedule (one per intake shard), and storing a computed schedule into a workspace
 // (which re-evaluates the widget).
 import Redis
 
@@ -8,9 +8,9 @@ import Redis
 enum WidgetClaimScript {
     static let function = SwitchboardLibrary.library.function("widget_claim")
 
-    /// `now` is the worker's clock (ms), which tests may shift.
-    static func command(keys: KeySchema, now: Int, lease: Duration, limit: Int) -> RedisCommand {
-        function.command(keys: [keys.widgetSchedule], arguments: [now, lease.wholeMilliseconds, limit])
+    /// `schedule` is `sb:widget-schedule` (or a shard's); `now` the worker's clock (ms), which tests may shift.
+    static func command(schedule: String, now: Int, lease: Duration, limit: Int) -> RedisCommand {
+        function.command(keys: [schedule], arguments: [now, lease.wholeMilliseconds, limit])
     }
 }
 
@@ -20,8 +20,8 @@ enum WidgetRescheduleScript {
     static let function = SwitchboardLibrary.library.function("widget_reschedule")
 
     /// `claimed` is the score the claim left (the lease's end); `next` nil takes it off.
-    static func command(keys: KeySchema, workspace: Identifier, claimed: Int, next: Int?) -> RedisCommand {
-        function.command(keys: [keys.widgetSchedule], arguments: [workspace.rawValue, claimed, next.map(String.init) ?? ""])
+    static func command(schedule: String, workspace: Identifier, claimed: Int, next: Int?) -> RedisCommand {
+        function.command(keys: [schedule], arguments: [workspace.rawValue, claimed, next.map(String.init) ?? ""])
     }
 }
 

@@ -1,7 +1,9 @@
 // Reads the intake streams (one per shard) through the consumer group, applies each entry
 // with its script, dead-letters what cannot be applied, then acknowledges and deletes what
-// is done. Every shard is read in one blocking XREADGROUP; pending entries are found,
-// claimed and acknowledged shard by shard, since each stream has its own group.
+// is done. On one Redis every shard is read in one blocking XREADGROUP; on a Redis Cluster,
+// where each shard's stream is a hash slot of its own, by one reader thread per slot
+// (IntakeReaders). Pending entries are found, claimed and acknowledged shard by shard, since
+// each stream has its own group.
 //
 // Delivery contract: at least once. An entry is acknowledged only after its outcome is
 // known (applied, stale, or dead-lettered); a worker that dies before that leaves it
@@ -30,7 +32,12 @@ final class IntakeConsumer {
         case retry
     }
     /// Set while own pending entries must be taken back before new ones are read.
-    var recovery: Recovery? = .startup
+    var recovery: Recovery? = .startup {
+        // What the readers delivered is pending with this worker: taken back with the rest.
+        didSet { if recovery != nil { readers?.discardDelivered() } }
+    }
+    /// On a Redis Cluster, the threads that read the intake (started on the first read).
+    private var readers: IntakeReaders?
 
     init(configuration: WorkerConfiguration, logger: Logger, metrics: WorkerMetrics) {
         self.configuration = configuration
@@ -72,6 +79,11 @@ final class IntakeConsumer {
             if taken == 0 { self.recovery = nil }
             return taken
         }
+        if readers == nil {
+            let groups = try connection.keyGroupsForOneCommand(streams)
+            if groups.count > 1 { readers = IntakeReaders(groups: groups, configuration: configuration) }
+        }
+        if let readers { return try handle(readers.take(waitingUpTo: configuration.readBlock), on: connection) }
         let blockMilliseconds = configuration.readBlock.wholeMilliseconds
         // One blocking read over every shard. COUNT applies to each stream, so the batch is
         // split between them: a read never takes more than --batch-size entries in all,
@@ -90,6 +102,36 @@ final class IntakeConsumer {
         let records = IntakeRecord.records(from: reply)
         if !records.isEmpty { try handle(records, on: connection) }
         return records.count
+    }
+
+    /// Handles what the readers delivered; a failure they met is thrown after the entries
+    /// delivered with it are handled (a missing group is created instead, as above).
+    private func handle(_ deliveries: [IntakeReaders.Delivery], on connection: RedisConnection) throws -> Int {
+        var records: [IntakeRecord] = []
+        var failure: (any Error)?
+        for delivery in deliveries {
+            switch delivery {
+            case .records(let read): records += read
+            case .failure(let error): failure = failure ?? error
+            }
+        }
+        if !records.isEmpty { try handle(records, on: connection) }
+        if let error = failure as? RedisServerError, error.code == "NOGROUP" {
+            logger.warning("intake consumer group missing; creating it", metadata: ["streams": streams.joined(separator: ",")])
+            try ensureGroups(on: connection)
+        } else if let failure {
+            throw failure
+        }
+        return records.count
+    }
+
+    /// Stops the reader threads, if any, and handles what they read before they stopped, so
+    /// that a clean stop leaves nothing pending. Call once the loop has stopped.
+    func stop(on connection: RedisConnection) {
+        guard let readers else { return }
+        readers.stop()
+        if recovery == nil { _ = try? handle(readers.take(waitingUpTo: .zero), on: connection) }
+        self.readers = nil
     }
 
     /// Claims entries other consumers left pending for `claimIdle` or longer (a worker that
@@ -239,7 +281,7 @@ final class IntakeConsumer {
             if item.entry.wantsReply, let json = outcome.json { followUp += replyCommands(to: item.record, json: json) }
         }
         let deadLetters = followUp.filter { $0.name == "XADD" }.count
-        followUp += schedule.commands(keys: keys, widgetClockMilliseconds: configuration.widgetClockMilliseconds)
+        followUp += schedule.commands(keys: keys, shards: configuration.intakeShards, widgetClockMilliseconds: configuration.widgetClockMilliseconds)
 
         // Acknowledge only once every dead letter is written: an entry must end applied or
         // dead-lettered, never neither. Without dead letters the follow-ups ride in the
@@ -252,7 +294,16 @@ final class IntakeConsumer {
             }
         }
         var last = acknowledgements(of: records)
-        if deadLetters > 0 {
+        if configuration.waitReplicas > 0 {
+            // Durability asked for: the batch's effects reach the replicas before its entries
+            // are acknowledged, and before a sender is told the outcome. Only the replies
+            // (RPUSH, PEXPIRE) wait for the acknowledgement; the writes go first.
+            let isReply = { (command: RedisCommand) in command.name == "RPUSH" || command.name == "PEXPIRE" }
+            let writes = followUp.filter { !isReply($0) }
+            if !writes.isEmpty { try check(writes, try connection.pipeline(writes)) }
+            try awaitReplicas(holding: records.count, on: connection)
+            last = followUp.filter(isReply) + last
+        } else if deadLetters > 0 {
             try check(followUp, try connection.pipeline(followUp))
         } else {
             last = followUp + last
@@ -274,6 +325,17 @@ final class IntakeConsumer {
 
     private struct Count: Hashable { let op: String; let outcome: String }
 
+    /// `WAIT` until `--wait-replicas` replicas (of every primary written to) hold what this
+    /// connection wrote; fewer within `--wait-timeout` fails the batch, which then stays
+    /// pending and is applied again (stale, with no second effect) until they do.
+    private func awaitReplicas(holding entries: Int, on connection: RedisConnection) throws {
+        let wanted = configuration.waitReplicas
+        let confirmed = try connection.waitForReplicas(wanted, timeout: configuration.waitTimeout)
+        guard confirmed < wanted else { return }
+        metrics.replicaShortfalls.increment()
+        throw ReplicaShortfall(confirmed: confirmed, wanted: wanted, timeout: configuration.waitTimeout, entries: entries)
+    }
+
     /// What a batch asks of the schedules: each workspace once, with its earliest expiry.
     private struct Schedules {
         /// Workspace → the earliest session expiry its entries reported (ms).
@@ -286,21 +348,26 @@ final class IntakeConsumer {
         }
 
         /// `SADD` of the workspaces to the set the safety sweep reads, `ZADD LT` of the sweep
-        /// schedule, `ZADD` of the widget schedule: at most one of each per batch.
-        func commands(keys: KeySchema, widgetClockMilliseconds: Int) -> [RedisCommand] {
+        /// schedule, `ZADD` of the widget schedule: at most one of each per intake shard per
+        /// batch, each to the schedules of the workspaces' shard.
+        func commands(keys: KeySchema, shards: Int, widgetClockMilliseconds: Int) -> [RedisCommand] {
             if sweeps.isEmpty && widgets.isEmpty { return [] }
             let known = Set(sweeps.keys).union(widgets).sorted()
-            var commands = [RedisCommand("SADD", arguments: [keys.workspaces] + known)]
-            if !sweeps.isEmpty {
-                commands.append(RedisCommand("ZADD", arguments: [keys.sweepSchedule, "LT"]
-                    + sweeps.sorted { $0.key < $1.key }.flatMap { [Int($0.value), $0.key] as [any RedisArgumentConvertible] }))
+            let byShard = Dictionary(grouping: known) { keys.schedules(forWorkspace: $0, shards: shards) }
+            return byShard.sorted { $0.key.sweep < $1.key.sweep }.flatMap { schedules, workspaces in
+                var commands = [RedisCommand("SADD", arguments: [schedules.workspaces] + workspaces)]
+                let sweeping = workspaces.flatMap { workspace in
+                    sweeps[workspace].map { [Int($0), workspace] as [any RedisArgumentConvertible] } ?? []
+                }
+                if !sweeping.isEmpty { commands.append(RedisCommand("ZADD", arguments: [schedules.sweep, "LT"] + sweeping)) }
+                let computing = workspaces.filter(widgets.contains)
+                if !computing.isEmpty {
+                    // Due now, in the clock the scheduler compares with.
+                    commands.append(RedisCommand("ZADD", arguments: [schedules.widgets]
+                        + computing.flatMap { [widgetClockMilliseconds, $0] as [any RedisArgumentConvertible] }))
+                }
+                return commands
             }
-            if !widgets.isEmpty {
-                // Due now, in the clock the scheduler compares with.
-                commands.append(RedisCommand("ZADD", arguments: [keys.widgetSchedule]
-                    + widgets.sorted().flatMap { [widgetClockMilliseconds, $0] as [any RedisArgumentConvertible] }))
-            }
-            return commands
         }
     }
 
@@ -351,10 +418,11 @@ final class IntakeConsumer {
             || error.isMissingFunction
     }
 
-    /// `XADD sb:dead` of the original fields plus the error, this worker and the entry id.
+    /// `XADD sb:dead` (`sb:dead:<n>` for an entry of shard `sb:intake:<n>`) of the original
+    /// fields plus the error, this worker and the entry id.
     private func deadLetter(_ record: IntakeRecord, error: String, outcome: String? = nil) -> [RedisCommand] {
         logger.notice("intake entry dead-lettered", metadata: ["entry": record.id, "error": error])
-        var command = RedisCommand("XADD", keys.deadLetters, "MAXLEN", "~", configuration.deadLettersCap, "*")
+        var command = RedisCommand("XADD", keys.deadLetters(stream: record.stream), "MAXLEN", "~", configuration.deadLettersCap, "*")
         for field in record.fields {
             command.append(field.name)
             command.append(field.value)
@@ -378,5 +446,20 @@ final class IntakeConsumer {
         let key = keys.reply(entryID: record.id, stream: record.stream)
         let withEntry = "{\"entry\":\"\(record.id)\"," + json.dropFirst()
         return [RedisCommand("RPUSH", key, withEntry), RedisCommand("PEXPIRE", key, 60_000)]
+    }
+}
+
+/// Fewer replicas than `--wait-replicas` confirmed a batch's writes in time: its entries are
+/// not acknowledged, so a failover now could not lose what the worker would have confirmed.
+struct ReplicaShortfall: Error, CustomStringConvertible {
+    let confirmed: Int
+    let wanted: Int
+    let timeout: Duration
+    let entries: Int
+
+    var description: String {
+        "Only \(confirmed) of the \(wanted) replicas asked for (--wait-replicas) confirmed a batch's writes within \(timeout.shortDescription) (WAIT); "
+            + "its \(entries) entr\(entries == 1 ? "y stays" : "ies stay") pending and \(entries == 1 ? "is" : "are") applied again until they do. "
+            + "Check the replicas (redis-cli INFO replication on the primary: connected_slaves, lag), or lower --wait-replicas."
     }
 }

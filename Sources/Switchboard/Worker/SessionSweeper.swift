@@ -15,6 +15,11 @@ struct SessionSweeper {
 
     private var keys: KeySchema { configuration.keys }
 
+    /// The schedules a workspace belongs in (its intake shard's).
+    private func schedules(of workspace: Identifier) -> ShardSchedules {
+        keys.schedules(forWorkspace: workspace.rawValue, shards: configuration.intakeShards)
+    }
+
     /// The time (ms) of the oldest entry still in the intake, over every shard (applied
     /// entries are deleted), or `Int64.max` when it is empty: sessions may only be expired
     /// up to there.
@@ -33,42 +38,46 @@ struct SessionSweeper {
     func safetySweep(on connection: RedisConnection, interval: Duration) throws -> Int {
         let lease = RedisCommand("SET", keys.safetySweepLease, configuration.name, "NX", "PX", max(1, interval.wholeMilliseconds))
         guard try connection.send(lease) == .status("OK") else { return 0 }
-        var cursor = "0"
         var scheduled = 0
-        repeat {
-            let page = try connection.send(RedisCommand("SSCAN", keys.workspaces, cursor, "COUNT", 500)).array ?? []
-            cursor = page.first?.string ?? "0"
-            let workspaces = (page.last?.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
-            let earliest = try connection.pipeline(workspaces.map { RedisCommand("ZRANGE", keys.workspace($0).sessions, 0, 0, "WITHSCORES") })
-            var commands: [RedisCommand] = []
-            for (workspace, reply) in zip(workspaces, earliest) {
-                // Workspaces without sessions stay in the set: removing one could race a login.
-                if let score = reply.array?.last?.int {
-                    commands.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", score, workspace.rawValue))
+        for shard in keys.schedules(shards: configuration.intakeShards) {
+            var cursor = "0"
+            repeat {
+                let page = try connection.send(RedisCommand("SSCAN", shard.workspaces, cursor, "COUNT", 500)).array ?? []
+                cursor = page.first?.string ?? "0"
+                let workspaces = (page.last?.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
+                let earliest = try connection.pipeline(workspaces.map { RedisCommand("ZRANGE", keys.workspace($0).sessions, 0, 0, "WITHSCORES") })
+                var commands: [RedisCommand] = []
+                for (workspace, reply) in zip(workspaces, earliest) {
+                    // Workspaces without sessions stay in the set: removing one could race a login.
+                    if let score = reply.array?.last?.int {
+                        commands.append(RedisCommand("ZADD", shard.sweep, "LT", score, workspace.rawValue))
+                    }
                 }
-            }
-            scheduled += try connection.pipeline(commands).count
-            try rescheduleWidgets(of: workspaces, on: connection)
-        } while cursor != "0"
+                scheduled += try connection.pipeline(commands).count
+                try rescheduleWidgets(of: workspaces, in: shard.widgets, on: connection)
+            } while cursor != "0"
+        }
         return scheduled
     }
 
     /// The same net for the widgets' business hours: a workspace in hours mode that is off
     /// the widget schedule (a worker died between a settings change and asking for the
     /// computation) is put back on it, due now.
-    private func rescheduleWidgets(of workspaces: [Identifier], on connection: RedisConnection) throws {
+    private func rescheduleWidgets(of workspaces: [Identifier], in schedule: String, on connection: RedisConnection) throws {
         let replies = try connection.pipeline(workspaces.flatMap {
-            [RedisCommand("HGET", keys.workspace($0).settings, "widget_mode"), RedisCommand("ZSCORE", keys.widgetSchedule, $0.rawValue)]
+            [RedisCommand("HGET", keys.workspace($0).settings, "widget_mode"), RedisCommand("ZSCORE", schedule, $0.rawValue)]
         })
         let now = configuration.widgetClockMilliseconds
         let missing = workspaces.indices.filter { replies[2 * $0].string == "hours" && replies[2 * $0 + 1].isNull }
-        _ = try connection.pipeline(missing.map { RedisCommand("ZADD", keys.widgetSchedule, "NX", now, workspaces[$0].rawValue) })
+        _ = try connection.pipeline(missing.map { RedisCommand("ZADD", schedule, "NX", now, workspaces[$0].rawValue) })
     }
 
-    /// Runs one sweep; returns the number of sessions expired.
+    /// Runs one sweep over every shard's schedule; returns the number of sessions expired.
     func sweep(on connection: RedisConnection) throws -> Int {
-        let due = try connection.call(SweepClaimScript.function, command: SweepClaimScript.command(keys: keys, limit: claimLimit))
-        let workspaces = (due.array ?? []).compactMap { $0.string.flatMap(Identifier.init) }
+        let claims = try connection.callPipelined(keys.schedules(shards: configuration.intakeShards).map {
+            (SweepClaimScript.function, SweepClaimScript.command(schedule: $0.sweep, limit: claimLimit))
+        })
+        let workspaces = try claims.flatMap { try $0.orThrow().array ?? [] }.compactMap { $0.string.flatMap(Identifier.init) }
         guard !workspaces.isEmpty else { return 0 }
 
         let cutoff = try oldestUnappliedEntryTime(on: connection) - 1
@@ -87,14 +96,14 @@ struct SessionSweeper {
                     logger.info("sessions expired", metadata: ["workspace": workspace.rawValue, "sessions": String(outcome.expired)])
                 }
                 if outcome.more {
-                    reschedule.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", 0, workspace.rawValue))
+                    reschedule.append(RedisCommand("ZADD", schedules(of: workspace).sweep, "LT", 0, workspace.rawValue))
                 } else if let earliest = outcome.earliestExpiry {
-                    reschedule.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", Int(earliest), workspace.rawValue))
+                    reschedule.append(RedisCommand("ZADD", schedules(of: workspace).sweep, "LT", Int(earliest), workspace.rawValue))
                 }
             } catch {
                 // Put it back so the next sweep tries again rather than forgetting its sessions.
                 logger.error("session expiry failed", metadata: ["workspace": workspace.rawValue, "error": "\(error)"])
-                reschedule.append(RedisCommand("ZADD", keys.sweepSchedule, "LT", 0, workspace.rawValue))
+                reschedule.append(RedisCommand("ZADD", schedules(of: workspace).sweep, "LT", 0, workspace.rawValue))
             }
         }
         if !reschedule.isEmpty { _ = try connection.pipeline(reschedule) }

@@ -134,6 +134,7 @@ public final class Worker: Sendable {
                 do { try periodic[index].run() } catch { failed(error, during: periodic[index].name) }
             }
         }
+        consumer.stop(on: connection)
         try? heartbeat.leave(on: connection)
         connection.close()
         logger.info("worker stopped", metadata: ["handled": "\(consumer.handled)"])

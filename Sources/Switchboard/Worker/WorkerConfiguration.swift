@@ -40,6 +40,12 @@ public struct WorkerConfiguration: Sendable {
     var widgetClock: Date { Date().addingTimeInterval(clockOffset.fractionalSeconds) }
     /// ``widgetClock`` in milliseconds, as the widget schedule's scores.
     var widgetClockMilliseconds: Int { Int(widgetClock.timeIntervalSince1970 * 1000) }
+    /// How many replicas (of each primary written to) must confirm a batch's writes (`WAIT`)
+    /// before its entries are acknowledged; 0 acknowledges at once (Redis's asynchronous
+    /// replication: a failover may lose the last writes).
+    public var waitReplicas: Int = 0
+    /// How long a batch waits for those replicas before it is left pending and retried.
+    public var waitTimeout: Duration = .seconds(1)
     /// How many events each workspace's events stream keeps (approximately).
     public var eventsCap: Int = 100_000
     /// How many dead letters `sb:dead` keeps (approximately).

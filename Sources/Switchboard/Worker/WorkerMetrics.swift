@@ -14,6 +14,7 @@ public struct WorkerMetrics: Sendable {
     let reconnects: Counter
     let pending: Gauge
     let ready: Gauge
+    let replicaShortfalls: Counter
 
     /// Registers the worker's families in `registry`.
     public init(registry: MetricsRegistry = MetricsRegistry()) {
@@ -32,6 +33,8 @@ public struct WorkerMetrics: Sendable {
                                           help: "Connections made to Redis (the first one and every reconnect).")
         pending = registry.makeGauge(name: "switchboard_intake_pending_entries",
                                      help: "Intake entries delivered to some worker and not yet acknowledged (whole group).")
+        replicaShortfalls = registry.makeCounter(name: "switchboard_replica_wait_shortfalls_total",
+                                                 help: "Intake batches left unacknowledged because fewer replicas than --wait-replicas confirmed their writes in time.")
         ready = registry.makeGauge(name: "switchboard_ready", help: "1 when the worker reaches Redis with its consumer group and function library, else 0.")
     }
 }

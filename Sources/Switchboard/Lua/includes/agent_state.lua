@@ -174,7 +174,7 @@ local function store_state(agent, before, after, log, loaded)
     local actor = (after.status_actor and after.status_actor ~= '') and after.status_actor or cjson.null
     local event = emit('status', {agent_id = agent, status = after.status, previous = before.status,
       message = after.message or cjson.null, actor = actor, reason = after.status_reason}, STATUS_ORDER)
-    redis.call('PUBLISH', key.status(), cjson.encode({type = 'status', workspace = WS, agent_id = agent,
+    publish(key.status(), cjson.encode({type = 'status', workspace = WS, agent_id = agent,
       status = after.status, previous = before.status, message = after.message or cjson.null, actor = actor,
       reason = after.status_reason, timestamp = event.timestamp, version = event.version}))
   end

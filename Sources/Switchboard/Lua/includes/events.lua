@@ -46,6 +46,31 @@ local function emit(kind, fields, order)
   return fields
 end
 
+-- Whether broadcasts go out as sharded Pub/Sub: on a Redis Cluster a plain PUBLISH is copied
+-- to every node of the cluster, SPUBLISH stays on the shard that owns the workspace's slot
+-- (its channels share the workspace's hash tag), where subscribers listen with SSUBSCRIBE.
+-- Asked once per library load, on the first broadcast (the main chunk may not call Redis):
+-- CLUSTER MYID answers on a cluster node and fails with "cluster support disabled" on a
+-- single Redis. Any other refusal (an ACL without cluster|myid) publishes with PUBLISH, which
+-- only plain SUBSCRIBE listeners hear on a cluster, and asks again next time, so that
+-- granting the command puts it right without a reload.
+local SHARDED_PUBSUB
+local function publish(channel, payload)
+  if SHARDED_PUBSUB == nil then
+    local reply = redis.pcall('CLUSTER', 'MYID')
+    if type(reply) == 'string' then
+      SHARDED_PUBSUB = true
+    elseif string.find(reply.err or '', 'cluster support disabled', 1, true) then
+      SHARDED_PUBSUB = false
+    end
+  end
+  if SHARDED_PUBSUB then
+    redis.call('SPUBLISH', channel, payload)
+  else
+    redis.call('PUBLISH', channel, payload)
+  end
+end
+
 local STATUS_ORDER = {'type', 'agent_id', 'status', 'previous', 'message', 'actor', 'reason', 'timestamp', 'version', 'entry'}
 
 local function earliest_expiry()

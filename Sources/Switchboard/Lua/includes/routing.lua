@@ -69,7 +69,7 @@ local function assign(conversation, agent, reason, actor, from, team, queued, fi
   sync_load(agent, a)
   local event = emit('assigned', {conversation_id = conversation, agent_id = agent, team = team,
     agent_status = a.status, reason = reason, actor = actor}, ASSIGNED_ORDER)
-  redis.call('PUBLISH', key.assignments(), cjson.encode(event))
+  publish(key.assignments(), cjson.encode(event))
 end
 
 -- The agent that would take the head of a queue now, or nil.
@@ -155,7 +155,7 @@ local function widget_eval()
   redis.call('HSET', key.widget(), 'state', state, 'reason', reason, 'since', NOW)
   local previous = w[1] or 'online'
   local event = emit('widget', {state = state, previous = previous, reason = reason}, WIDGET_ORDER)
-  redis.call('PUBLISH', key.status(), cjson.encode({type = 'widget', workspace = WS, state = state,
+  publish(key.status(), cjson.encode({type = 'widget', workspace = WS, state = state,
     previous = previous, reason = reason, timestamp = event.timestamp, version = event.version}))
 end
 
