@@ -3,7 +3,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `scripts/run.sh` stops everything it started (demo, workers, private Redis) whatever
+/// `scripts/run.sh` stops everything it started (demo, workers, private Redis or Redis
+/// Cluster with `SWITCHBOARD_DEMO_CLUSTER=1`) whatever
 /// became of its output or terminal: a pipe whose reader is gone (`| tee` killed by the
 /// same Ctrl-C), SIGHUP from a closed terminal, SIGTERM.
 @Suite("scripts/run.sh start and stop")
