@@ -11,6 +11,8 @@
 #   SWITCHBOARD_BUILD=debug  build and run the debug build instead (faster to build)
 #   SWITCHBOARD_BIN=PATH     run this switchboard executable; build nothing
 #   SWITCHBOARD_DIR=PATH     where the private Redis, the logs and env go (default ./.switchboard)
+#   SWITCHBOARD_DEMO_CLUSTER=1  a private Redis Cluster of 3 primaries instead of the single
+#                            Redis (under ./.switchboard/cluster; started afresh, nothing kept)
 set -euo pipefail
 # A reader of our output may go away at any moment (`| tee`, `| head`): a write must fail,
 # not kill the script before its stop path has run. Every message goes through `say`.
@@ -78,6 +80,10 @@ stop_all() {
     say "stopping the private Redis"
     stop_private_redis
   fi
+  if [ ${#PRIVATE_TOPOLOGY_PIDFILES[@]} -gt 0 ]; then
+    say "stopping the private Redis Cluster"
+    stop_private_topologies
+  fi
 }
 trap stop_all EXIT
 trap 'stop_all; exit 130' INT
@@ -95,9 +101,35 @@ worker_ready() {
 }
 
 private_url="unix://$data/redis.sock"
+cluster="$state/cluster"
+demo_cluster=${SWITCHBOARD_DEMO_CLUSTER:-0}
+case $demo_cluster in
+  0|1) ;;
+  *) echo "switchboard: SWITCHBOARD_DEMO_CLUSTER must be 1 (a private Redis Cluster) or 0, not '$demo_cluster'" >&2; exit 1 ;;
+esac
 # The README tour exports the private Redis's URL; running this again from such a shell means
-# the private Redis, not someone else's.
-if [ -z "${REDIS_URL:-}" ] || [ "$REDIS_URL" = "$private_url" ]; then
+# the private Redis (or the private cluster, whose last URL is in $cluster/url), not someone else's.
+if [ "$demo_cluster" = 1 ]; then
+  if [ -n "${REDIS_URL:-}" ] && [ "$REDIS_URL" != "$(cat "$cluster/url" 2>/dev/null)" ]; then
+    echo "switchboard: SWITCHBOARD_DEMO_CLUSTER=1 starts a private Redis Cluster, but REDIS_URL names another Redis;" \
+         "unset REDIS_URL, or unset SWITCHBOARD_DEMO_CLUSTER to use that Redis" >&2
+    exit 1
+  fi
+  # A cluster node keeps its peers' ports in nodes.conf, and the ports are new each time.
+  rm -rf "$cluster"
+  mkdir -p "$cluster"
+  start_private_cluster "$cluster" 0
+  export REDIS_URL=$CLUSTER_URL
+  echo "$REDIS_URL" >"$cluster/url"
+  seed=${CLUSTER_URL#redis://}
+  seed_port=${seed%%,*}
+  seed_port=${seed_port#*:}
+  cli_socket=""
+  # -c: redis-cli follows MOVED to the primary that holds the key.
+  redis_cli="redis-cli -c -p $seed_port"
+  say "started a private Redis Cluster of 3 primaries at $REDIS_URL (nodes in $cluster; nothing is kept after Ctrl-C)"
+  env_redis="export REDIS_URL='$REDIS_URL'"
+elif [ -z "${REDIS_URL:-}" ] || [ "$REDIS_URL" = "$private_url" ]; then
   mkdir -p "$data"
   start_private_redis "$data" --appendonly yes --appendfsync everysec
   export REDIS_URL=$private_url
@@ -132,6 +164,8 @@ fi
 if [ -n "$cli_socket" ]; then
   socket=$(cd "$(dirname "$cli_socket")" && pwd)/$(basename "$cli_socket")
   env_cli="rcli() { redis-cli -s '$socket' -n $cli_db \"\$@\"; }"
+elif [ "$demo_cluster" = 1 ]; then
+  env_cli="rcli() { $redis_cli \"\$@\"; }"
 else
   env_cli="rcli() { redis-cli -u \"\$REDIS_URL\" \"\$@\"; }"
 fi

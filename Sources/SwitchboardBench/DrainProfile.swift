@@ -12,20 +12,40 @@ struct DrainReadings {
     let redisCPU: Double
 
     static func read(_ connection: RedisConnection) throws -> DrainReadings {
+        DrainReadings(commandstats: try connection.info("commandstats"), cpu: try connection.info("cpu"))
+    }
+
+    /// The readings of every primary (one on a single Redis), by node, from one
+    /// `INFO cpu commandstats` each.
+    static func readEveryPrimary(_ connection: RedisConnection) throws -> [String: DrainReadings] {
+        var readings: [String: DrainReadings] = [:]
+        for (node, reply) in try connection.sendToEveryPrimary(RedisCommand("INFO", "cpu", "commandstats")) {
+            var fields: [String: String] = [:]
+            for line in (try reply.orThrow().string ?? "").split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+            }
+            readings[node] = DrainReadings(commandstats: fields, cpu: fields)
+        }
+        return readings
+    }
+
+    /// From the fields of `INFO commandstats` and `INFO cpu`.
+    init(commandstats: [String: String], cpu: [String: String]) {
         var commands: [String: (calls: Int, usec: Int)] = [:]
-        for (field, value) in try connection.info("commandstats") where field.hasPrefix("cmdstat_") {
+        for (field, value) in commandstats where field.hasPrefix("cmdstat_") {
             let stats = Dictionary(value.split(separator: ",").compactMap { pair -> (String, String)? in
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
             }, uniquingKeysWith: { first, _ in first })
             commands[String(field.dropFirst("cmdstat_".count))] = (Int(stats["calls"] ?? "") ?? 0, Int(stats["usec"] ?? "") ?? 0)
         }
-        let cpu = try connection.info("cpu")
         // Redis 7 reports its main thread apart (background saves and I/O threads are not
         // the command work); older versions only the whole process.
         let user = Double(cpu["used_cpu_user_main_thread"] ?? cpu["used_cpu_user"] ?? "") ?? 0
         let system = Double(cpu["used_cpu_sys_main_thread"] ?? cpu["used_cpu_sys"] ?? "") ?? 0
-        return DrainReadings(commands: commands, redisCPU: user + system)
+        self.commands = commands
+        redisCPU = user + system
     }
 }
 

@@ -9,19 +9,30 @@ import Switchboard
 /// Workers started from the `switchboard` binary next to this benchmark's binary.
 final class WorkerFleet {
     private var workers: [ChildProcess] = []
-    let redis: BenchmarkRedis
+    /// The workers' `--redis`: the private Redis's socket, or a cluster's seed list.
+    let redisURL: String
+    /// Where the workers' logs go.
+    let directory: String
     let prefix: String
+    /// How many streams the workers' intake is split into.
+    let intakeShards: Int
     /// Commands `settle` sent since the last `drain` began, so profiles can leave them out.
     private var polls: [String: Int] = [:]
 
-    init(redis: BenchmarkRedis, prefix: String = "sb") {
-        self.redis = redis
+    convenience init(redis: BenchmarkRedis, prefix: String = "sb") {
+        self.init(redisURL: "unix://\(redis.socketPath)", directory: redis.directory, prefix: prefix)
+    }
+
+    init(redisURL: String, directory: String, prefix: String, intakeShards: Int = WorkerFleet.configuredIntakeShards) {
+        self.redisURL = redisURL
+        self.directory = directory
         self.prefix = prefix
+        self.intakeShards = intakeShards
     }
 
     /// How many streams the workers' intake is split into: `SWITCHBOARD_INTAKE_SHARDS`, as for
     /// `switchboard worker`, else 1.
-    static let intakeShards = ProcessInfo.processInfo.environment["SWITCHBOARD_INTAKE_SHARDS"].flatMap { Int($0) }
+    static let configuredIntakeShards = ProcessInfo.processInfo.environment["SWITCHBOARD_INTAKE_SHARDS"].flatMap { Int($0) }
         .map { min(max($0, 1), KeySchema.maximumIntakeShards) } ?? 1
 
     static var switchboardBinary: String {
@@ -31,19 +42,19 @@ final class WorkerFleet {
     /// The intake stream a workspace's entries go to. The one place that decides it: every
     /// producer of the benchmark writes through here.
     func intakeKey(workspace: String) -> String {
-        KeySchema(prefix: prefix).intake(forWorkspace: workspace, shards: Self.intakeShards)
+        KeySchema(prefix: prefix).intake(forWorkspace: workspace, shards: intakeShards)
     }
 
     /// Every intake stream the workers read, for waiting until all are drained.
-    var intakeKeys: [String] { KeySchema(prefix: prefix).intakeStreamsRead(shards: Self.intakeShards) }
+    var intakeKeys: [String] { KeySchema(prefix: prefix).intakeStreamsRead(shards: intakeShards) }
 
     func start(_ count: Int, sessionTTL: String = "3600s") throws {
         for index in 0..<count {
             workers.append(try ChildProcess(executable: Self.switchboardBinary,
-                                            arguments: ["worker", "--redis", "unix://\(redis.socketPath)", "--prefix", prefix,
+                                            arguments: ["worker", "--redis", redisURL, "--prefix", prefix,
                                                         "--name", "bench-\(index)", "--log-level", "warning", "--session-ttl", sessionTTL, "--http", "off",
-                                                        "--intake-shards", String(Self.intakeShards)],
-                                            outputPath: redis.directory + "/worker-\(index).log"))
+                                                        "--intake-shards", String(intakeShards)],
+                                            outputPath: directory + "/worker-\(index).log"))
         }
     }
 
@@ -71,8 +82,11 @@ final class WorkerFleet {
     }
 
     /// Waits until every intake entry is applied (acknowledged and trimmed), in every shard.
+    /// Stops the workers and throws when they made no progress for a minute.
     func settle(on connection: RedisConnection) throws {
-        let streams = KeySchema(prefix: prefix).intakeStreamsRead(shards: Self.intakeShards)
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
+        var left = Int.max
         while true {
             let commands = intakeKeys.flatMap { [RedisCommand("XLEN", $0), RedisCommand("XPENDING", $0, "switchboard")] }
             let replies = try connection.pipeline(commands)
@@ -82,6 +96,14 @@ final class WorkerFleet {
                 (replies[index].int ?? 1) == 0 && (replies[index + 1].array?.first?.int ?? 0) == 0
             }
             if drained { return }
+            let waiting = stride(from: 0, to: replies.count, by: 2).reduce(0) { $0 + (replies[$1].int ?? 0) }
+            if waiting < left {
+                left = waiting
+                lastProgress = clock.now
+            } else if clock.now - lastProgress > .seconds(60) {
+                stop()
+                throw BenchmarkError("the workers applied nothing for 60 s (\(waiting) entries left); see \(directory)/worker-*.log")
+            }
             usleep(2_000)
         }
     }

@@ -8,14 +8,16 @@ if arguments.contains("--help") || arguments.contains("-h") {
     USAGE: switchboard-bench [--requests N] [--status-entries N] [--heartbeat-entries N]
                              [--latency-seconds N] [--conversations N]
                              [--team-sizes 1000,10000,100000] [--subscribers N]
-                             [--memory-agents N] [--idle-seconds N] [--json PATH]
-                             [--only client,status,heartbeat,latency,fanout,routing,memory,idle]
+                             [--memory-agents N] [--idle-seconds N] [--cluster-entries N] [--json PATH]
+                             [--only client,status,heartbeat,latency,fanout,routing,memory,idle,cluster]
 
     Starts a private redis-server and real `switchboard worker` processes, runs each
     scenario next to its yardstick measured in the same run (redis-benchmark: plain
     commands, or `-P 16` of a minimal Lua script from Sources/SwitchboardBench/Yardsticks),
     and prints a Markdown table, then a profile of each drain: Redis commands per entry,
-    Redis's busy share, the worker's CPU per entry. --json PATH writes both.
+    Redis's busy share, the worker's CPU per entry. The cluster scenario starts private Redis
+    Clusters (3 primaries, 1 primary) and prints how Redis's time splits over the primaries.
+    --json PATH writes all of it.
     SWITCHBOARD_INTAKE_SHARDS=N runs the workers over N intake shards (default 1).
     """)
     exit(0)
@@ -25,7 +27,7 @@ func option(_ name: String) -> String? {
     return arguments[arguments.index(after: index)]
 }
 let requests = option("--requests").flatMap(Int.init) ?? 100_000
-let scenarios = ["client", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle"]
+let scenarios = ["client", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle", "cluster"]
 /// Scenarios to run (all by default): for profiling one of them.
 let selected = Set((option("--only") ?? scenarios.joined(separator: ",")).split(separator: ",").map(String.init))
 if let unknown = selected.subtracting(scenarios).sorted().first {
@@ -33,10 +35,12 @@ if let unknown = selected.subtracting(scenarios).sorted().first {
     exit(2)
 }
 
-/// What `--json` writes: the table's rows and the drains' profiles.
+/// What `--json` writes: the table's rows, the drains' profiles and the cluster splits.
 struct BenchmarkReport: Codable {
     var rows: [BenchmarkRow] = []
     var profiles: [DrainProfile] = []
+    var splits: [ClusterSplit] = []
+    var model: ClusterModel?
 
     mutating func add(_ measured: (rows: [BenchmarkRow], profiles: [DrainProfile])) {
         rows += measured.rows
@@ -59,9 +63,18 @@ do {
                                                                          teamSizes: (option("--team-sizes") ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) })) }
     if selected.contains("memory") { report.rows += try MemoryScenario.run(redis: redis, agents: option("--memory-agents").flatMap(Int.init) ?? 100_000) }
     if selected.contains("idle") { report.rows += try IdleScenario.run(redis: redis, seconds: option("--idle-seconds").flatMap(Int.init) ?? 5) }
+    if selected.contains("cluster") {
+        let entries = option("--cluster-entries").flatMap(Int.init) ?? 60_000
+        let measured = try ClusterScenario.run(redis: redis, statusEntries: entries, conversations: entries / 2)
+        report.rows += measured.rows
+        report.splits += measured.splits
+        report.model = ClusterModel(splits: measured.splits)
+    }
     print(BenchmarkRow.header)
     report.rows.forEach { print($0.markdown) }
     for profile in report.profiles { print("\n" + profile.markdown) }
+    for split in report.splits { print("\n" + split.markdown) }
+    if let model = report.model { print("\n" + model.markdown) }
     if let path = option("--json") {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

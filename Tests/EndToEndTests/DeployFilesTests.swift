@@ -2,7 +2,7 @@ import ChildProcess
 import Foundation
 import Testing
 
-/// The deployment files (Deploy/, docker-compose.yml, .dockerignore) checked without a Docker
+/// The deployment files (Deploy/, docker-compose.yml, docker-compose.cluster.yml, .dockerignore) checked without a Docker
 /// engine, kubectl or systemd: Python/deploy_check.py validates the compose file with
 /// `check-jsonschema --builtin-schema vendor.compose-spec` (the official Compose schema, shipped
 /// with that tool) and every file against Package.swift and the CLI's sources.

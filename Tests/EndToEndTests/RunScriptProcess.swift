@@ -91,9 +91,20 @@ final class RunScriptProcess: @unchecked Sendable {
         return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }()
 
+    /// The process ids of the private cluster's nodes (`SWITCHBOARD_DEMO_CLUSTER=1`), from
+    /// their pid files (read once: Redis removes each when it stops).
+    private(set) lazy var clusterPids: [pid_t] = {
+        let folder = directory + "/cluster"
+        let nodes = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("cluster-") }
+        return nodes.compactMap { node in
+            let text = (try? String(contentsOfFile: "\(folder)/\(node)/redis.pid", encoding: .utf8)) ?? ""
+            return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }()
+
     /// Every live process run.sh started: those carrying the `SWITCHBOARD_DIR` they inherited
-    /// (workers keep it after `setsid`), run.sh included, and the private redis-server (whose
-    /// process title overwrites its environment).
+    /// (workers keep it after `setsid`), run.sh included, and the private redis-server or
+    /// cluster nodes (whose process titles overwrite their environment).
     func processes() -> [pid_t] {
         let marker = Data("SWITCHBOARD_DIR=\(directory)\0".utf8)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -101,7 +112,10 @@ final class RunScriptProcess: @unchecked Sendable {
             guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
             return environ.range(of: marker) != nil && Self.isLive(pid)
         }
-        if let redisPid, Self.isLive(redisPid), describe([redisPid]).contains("redis-server"), !found.contains(redisPid) { found.append(redisPid) }
+        for server in [redisPid].compactMap({ $0 }) + clusterPids
+        where Self.isLive(server) && describe([server]).contains("redis-server") && !found.contains(server) {
+            found.append(server)
+        }
         return found
     }
 

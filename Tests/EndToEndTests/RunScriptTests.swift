@@ -3,16 +3,18 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `scripts/run.sh` stops everything it started (demo, workers, private Redis) whatever
+/// `scripts/run.sh` stops everything it started (demo, workers, private Redis or Redis
+/// Cluster with `SWITCHBOARD_DEMO_CLUSTER=1`) whatever
 /// became of its output or terminal: a pipe whose reader is gone (`| tee` killed by the
 /// same Ctrl-C), SIGHUP from a closed terminal, SIGTERM.
 @Suite("scripts/run.sh start and stop")
 struct RunScriptTests {
-    /// The processes of a started run.sh: itself, its workers and its private redis-server.
-    private func expectStarted(_ run: RunScriptProcess, workers: Int) throws {
-        let redis = try #require(run.redisPid, "no pid file of the private Redis")
+    /// The processes of a started run.sh: itself, its workers and its private redis-server
+    /// (or the servers given).
+    private func expectStarted(_ run: RunScriptProcess, workers: Int, redis servers: [pid_t]? = nil) throws {
+        let redis = try servers ?? [#require(run.redisPid, "no pid file of the private Redis")]
         let started = run.processes()
-        #expect(started.contains(redis), "the private redis-server \(redis) is not among:\n\(run.describe(started))")
+        #expect(redis.allSatisfy(started.contains), "the private redis-server(s) \(redis) are not among:\n\(run.describe(started))")
         #expect(started.contains(run.pid))
         let workerCount = started.filter { run.describe([$0]).contains("switchboard worker") }.count
         #expect(workerCount == workers, "\(run.describe(started))")
@@ -52,6 +54,22 @@ struct RunScriptTests {
         try #require(run.awaitReaderExit(), "the demo did not start:\n\(run.log)")
         #expect(run.awaitExit() == 0)
         expectAllGone(run)
+    }
+
+    @Test func theDemoRunsOnAPrivateClusterWhichStopsWithEverythingElse() throws {
+        let run = try RunScriptProcess(demo: true, environment: ["SWITCHBOARD_DEMO_CLUSTER": "1"])
+        try #require(run.awaitLog(" workers=2 online="), "the demo did not start on the cluster:\n\(run.log)")
+        #expect(run.log.contains("started a private Redis Cluster of 3 primaries at redis://127.0.0.1:"), "\(run.log)")
+        #expect(run.redisPid == nil, "no single private Redis beside the cluster")
+        #expect(run.clusterPids.count == 3, "\(run.clusterPids)")
+        try expectStarted(run, workers: 2, redis: run.clusterPids)
+        let environmentFile = try String(contentsOfFile: run.directory + "/env", encoding: .utf8)
+        #expect(environmentFile.contains("export REDIS_URL='redis://127.0.0.1:") && environmentFile.contains("redis-cli -c -p "), "\(environmentFile)")
+
+        run.signal(SIGTERM)
+        #expect(run.awaitExit() == 128 + SIGTERM)
+        expectAllGone(run)
+        #expect(run.awaitLog("switchboard: stopping the private Redis Cluster"), "\(run.log)")
     }
 
     @Test func anInheritedRedisURLIsNamedWithoutItsPasswordBeforeAnythingIsWritten() throws {

@@ -157,15 +157,16 @@ free_port_pair() {
   done
 }
 
-# Starts a 3-primary / 3-replica Redis Cluster under $1 and sets CLUSTER_URL to its seeds.
+# Starts a Redis Cluster of 3 primaries under $1, with $2 replicas each (default 1), and sets
+# CLUSTER_URL to its seeds.
 start_private_cluster() {
-  local dir=$1 index port ports=()
-  for index in 0 1 2 3 4 5; do
+  local dir=$1 replicas=${2:-1} index ports=()
+  for index in $(seq 0 $(( 3 * (1 + replicas) - 1 ))); do
     start_node "$dir/cluster-$index" --cluster-enabled yes --cluster-config-file nodes.conf \
       --cluster-node-timeout 1500 --cluster-replica-validity-factor 0
     ports+=("127.0.0.1:$NODE_PORT")
   done
-  redis-cli --cluster create "${ports[@]}" --cluster-replicas 1 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+  redis-cli --cluster create "${ports[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/cluster-create.log" 2>&1 \
     || { cat "$dir/cluster-create.log" >&2; return 1; }
   local tries node healthy
   for tries in $(seq 1 300); do
@@ -176,7 +177,7 @@ start_private_cluster() {
     [ "$healthy" = 1 ] && break
     sleep 0.1
   done
-  [ "$healthy" = 1 ] || { echo "switchboard: the test cluster did not become healthy" >&2; return 1; }
+  [ "$healthy" = 1 ] || { echo "switchboard: the private Redis Cluster did not become healthy (logs: $dir/cluster-*/redis.log)" >&2; return 1; }
   CLUSTER_URL="redis://$(IFS=,; echo "${ports[*]}")"
 }
 

@@ -2,8 +2,10 @@
 
 usage: python3 deploy_check.py [REPO_ROOT]      (default: three folders above this file)
 
-Checks docker-compose.yml (against the official Compose Specification schema that
-check-jsonschema ships as `vendor.compose-spec`, then structurally), .dockerignore,
+Checks docker-compose.yml and docker-compose.cluster.yml (against the official Compose
+Specification schema that check-jsonschema ships as `vendor.compose-spec`, then
+structurally: the cluster file's nodes, its one cluster-creating service, and workers
+seeded with every node), .dockerignore,
 Deploy/Dockerfile, Deploy/kubernetes/*.yaml, Deploy/systemd/* and Deploy/README.md against
 Package.swift and Sources/SwitchboardCLI (product name, subcommand, target folders,
 environment variables). One line per check, then `deploy: N passed, M failed`; exit status
@@ -379,7 +381,12 @@ def compose_problems(document):
     mounts = [str(v).split(":") for v in redis.get("volumes", []) if isinstance(v, str)]
     if not any(len(m) >= 2 and m[1] == "/data" and m[0] in volumes for m in mounts):
         problems.append("redis /data is not on a named volume declared under `volumes`")
-    # The worker.
+    return problems + worker_service_problems(worker, services, ("redis", "service_healthy"))
+
+
+def worker_service_problems(worker, services, waits_for):
+    """The worker service of a compose file; `waits_for` is (service, depends_on condition)."""
+    problems = []
     build = worker.get("build") or {}
     context = path(build.get("context", ".")) if isinstance(build, dict) else path(str(build))
     dockerfile = os.path.join(context, build.get("dockerfile", "Dockerfile")) if isinstance(build, dict) else os.path.join(context, "Dockerfile")
@@ -394,9 +401,10 @@ def compose_problems(document):
     replicas = (worker.get("deploy") or {}).get("replicas")
     if replicas != 3:
         problems.append(f"worker deploy.replicas is {replicas!r}, expected 3")
-    condition = ((worker.get("depends_on") or {}).get("redis") or {}) if isinstance(worker.get("depends_on"), dict) else {}
-    if condition.get("condition") != "service_healthy":
-        problems.append("worker does not wait for redis: depends_on.redis.condition != service_healthy")
+    dependency, wanted = waits_for
+    condition = ((worker.get("depends_on") or {}).get(dependency) or {}) if isinstance(worker.get("depends_on"), dict) else {}
+    if condition.get("condition") != wanted:
+        problems.append(f"worker does not wait for {dependency}: depends_on.{dependency}.condition != {wanted}")
     if "container_name" in worker:
         problems.append("worker has container_name, which allows a single replica only")
     for port in worker.get("ports", []) or []:
@@ -413,9 +421,10 @@ def compose_problems(document):
     if host not in ("0.0.0.0", "[::]") or port != HTTP_PORT:
         problems.append(f"worker SWITCHBOARD_HTTP is {environment.get('SWITCHBOARD_HTTP')!r}, expected 0.0.0.0:{HTTP_PORT}")
     redis_url = str(environment.get("REDIS_URL", ""))
-    match = re.match(r"redis://(?:[^@/]*@)?([^:/]+)", redis_url)
-    if not match or match.group(1) not in services:
-        problems.append(f"worker REDIS_URL {redis_url!r} does not name a compose service")
+    match = re.match(r"redis://(?:[^@/]*@)?([^/]+)", redis_url)
+    seeds = [seed.rsplit(":", 1)[0] for seed in match.group(1).split(",")] if match else []
+    if not seeds or any(seed not in services for seed in seeds):
+        problems.append(f"worker REDIS_URL {redis_url!r} does not name compose services only")
     health = " ".join(command_list((worker.get("healthcheck") or {}).get("test", [])))
     if not re.search(rf"curl .*:{HTTP_PORT}/(readyz|healthz)\b", health):
         problems.append(f"worker health check does not curl /readyz or /healthz on port {HTTP_PORT}")
@@ -426,6 +435,79 @@ def compose_problems(document):
 
 def check_compose_schema():
     return compose_schema_problems(path("docker-compose.yml"))
+
+
+CLUSTER_COMPOSE = "docker-compose.cluster.yml"
+
+
+def cluster_compose_problems(document):
+    """docker-compose.cluster.yml: Redis Cluster nodes, the service that creates the cluster
+    once, and the workers started after it with every node as a seed."""
+    problems = []
+    services = document.get("services") or {}
+    volumes = document.get("volumes") or {}
+    nodes = {name: service for name, service in services.items()
+             if isinstance(service, dict) and "--cluster-enabled" in command_list(service.get("command", []))}
+    data_volumes = []
+    for name, node in sorted(nodes.items()):
+        words = command_list(node.get("command", []))
+        option = lambda flag: words[words.index(flag) + 1] if flag in words and words.index(flag) + 1 < len(words) else None
+        if not str(node.get("image", "")).startswith("redis:7"):
+            problems.append(f"{name}: image is {node.get('image')!r}, expected redis:7")
+        if option("--cluster-enabled") != "yes":
+            problems.append(f"{name}: --cluster-enabled is not yes")
+        if option("--appendonly") != "yes":
+            problems.append(f"{name}: runs without `--appendonly yes`")
+        if not str(option("--cluster-config-file") or "").startswith("/data/"):
+            problems.append(f"{name}: --cluster-config-file is not on /data (a restarted node would forget the cluster)")
+        test = command_list((node.get("healthcheck") or {}).get("test", []))
+        if "redis-cli" not in test or "ping" not in test:
+            problems.append(f"{name}: health check is not `redis-cli ping`")
+        mounts = [str(v).split(":") for v in node.get("volumes", []) if isinstance(v, str)]
+        mine = [m[0] for m in mounts if len(m) >= 2 and m[1] == "/data" and m[0] in volumes]
+        if not mine:
+            problems.append(f"{name}: /data is not on a named volume declared under `volumes`")
+        data_volumes += mine
+    if len(set(data_volumes)) != len(data_volumes):
+        problems.append("two cluster nodes share a data volume")
+    creators = {name: service for name, service in services.items()
+                if isinstance(service, dict) and "--cluster create" in " ".join(command_list(service.get("command", [])))}
+    if len(creators) != 1:
+        return problems + [f"{len(creators)} services run `redis-cli --cluster create`; expected one"]
+    creator_name, creator = next(iter(creators.items()))
+    script = " ".join(command_list(creator.get("command", [])))
+    replicas = re.search(r"--cluster-replicas\s+(\d+)", script)
+    replicas = int(replicas.group(1)) if replicas else 0
+    primaries = len(nodes) // (replicas + 1)
+    if primaries < 3 or len(nodes) % (replicas + 1):
+        problems.append(f"{len(nodes)} nodes with {replicas} replica(s) each: Redis Cluster needs at least 3 primaries")
+    for name in sorted(nodes):
+        if not re.search(rf"(^|[\s/]){re.escape(name)}(\s|:|;|$)", script):
+            problems.append(f"{creator_name} does not add {name} to the cluster")
+        if ((creator.get("depends_on") or {}).get(name) or {}).get("condition") != "service_healthy":
+            problems.append(f"{creator_name} does not wait for {name}: depends_on.{name}.condition != service_healthy")
+    if creator.get("restart", "no") != "no":
+        problems.append(f"{creator_name} restart is {creator.get('restart')!r}: it runs once")
+    worker = services.get(WORKER_SERVICE)
+    if not isinstance(worker, dict):
+        return problems + [f"no `{WORKER_SERVICE}` service"]
+    problems += worker_service_problems(worker, services, (creator_name, "service_completed_successfully"))
+    environment = env_mapping(worker.get("environment"))
+    for seed in re.sub(r"^redis://(?:[^@/]*@)?", "", str(environment.get("REDIS_URL", ""))).split("/")[0].split(","):
+        if seed.rsplit(":", 1)[0] not in nodes:
+            problems.append(f"worker REDIS_URL seed {seed!r} is not a cluster node")
+    shards = str(environment.get("SWITCHBOARD_INTAKE_SHARDS", ""))
+    if not shards.isdigit() or primaries < 1 or int(shards) % primaries:
+        problems.append(f"SWITCHBOARD_INTAKE_SHARDS {shards!r} is not a multiple of the {primaries} primaries (the intake shards could not be spread evenly)")
+    return problems
+
+
+def check_cluster_compose_schema():
+    return compose_schema_problems(path(CLUSTER_COMPOSE))
+
+
+def check_cluster_compose_structure():
+    return cluster_compose_problems(yaml.safe_load(read(CLUSTER_COMPOSE)))
 
 
 def check_compose_structure():
@@ -963,7 +1045,7 @@ def check_readme():
             relative = os.path.relpath(os.path.join(root, file), path("Deploy"))
             if relative != "README.md" and file not in text:
                 problems.append(f"Deploy/README.md does not mention {relative}")
-    for file in ("docker-compose.yml", ".dockerignore"):
+    for file in ("docker-compose.yml", CLUSTER_COMPOSE, ".dockerignore"):
         if file not in text:
             problems.append(f"Deploy/README.md does not mention {file}")
     # Every variable a deployment file sets (or offers, commented out, in the env example's
@@ -1010,6 +1092,23 @@ def check_negative_controls():
         if expected not in found:
             problems.append(f"compose structure check missed {expected}")
 
+    cluster = yaml.safe_load(read(CLUSTER_COMPOSE))
+    broken = copy.deepcopy(cluster)
+    worker = broken["services"][WORKER_SERVICE]
+    worker["environment"] = {**env_mapping(worker.get("environment")), "REDIS_URL": "redis://redis-0:6379,redis-9:6379",
+                             "SWITCHBOARD_INTAKE_SHARDS": "4"}
+    worker["depends_on"] = {"redis-0": {"condition": "service_healthy"}}
+    node = broken["services"]["redis-5"]
+    node["command"] = [w for w in node["command"] if w not in ("--appendonly", "yes")] + ["--cluster-enabled", "yes"]
+    node["volumes"] = ["redis-4-data:/data"]
+    creator = broken["services"]["redis-cluster-init"]
+    creator["depends_on"]["redis-5"] = {"condition": "service_started"}
+    found = " | ".join(cluster_compose_problems(broken))
+    for expected in ("redis-9", "not a multiple", "depends_on.redis-cluster-init", "redis-5: runs without", "share a data volume",
+                     "depends_on.redis-5.condition"):
+        if expected not in found:
+            problems.append(f"cluster compose check missed {expected!r}")
+
     dockerfile = read("Deploy/Dockerfile")
     broken = (dockerfile.replace("COPY Sources ./Sources", "COPY Source ./Sources").replace("COPY Tests ./Tests", "")
               .replace("USER 10001:10001", "USER root").replace('CMD ["worker"]', 'CMD ["wrker"]')
@@ -1051,6 +1150,8 @@ def check_negative_controls():
 CHECKS = [
     ("compose: validates against the Compose Specification schema", check_compose_schema),
     ("compose: redis (7, AOF, ping health check, volume) and 3 worker replicas wired to it", check_compose_structure),
+    ("compose (cluster): validates against the Compose Specification schema", check_cluster_compose_schema),
+    ("compose (cluster): 3+3 cluster nodes, one create step, 3 workers seeded with every node", check_cluster_compose_structure),
     (".dockerignore: build products, git and local state stay out of the context", check_dockerignore),
     ("Dockerfile: base images swift:6.3-bookworm and debian:bookworm-slim", check_dockerfile("base images")),
     ("Dockerfile: COPY sources exist, are not ignored, cover every target folder", check_dockerfile("build context")),
