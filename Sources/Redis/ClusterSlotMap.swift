@@ -11,9 +11,12 @@ struct ClusterSlotMap {
     /// For each primary, how many slots it serves: a primary left with none is dropped.
     private var slotCounts: [Int] = []
 
-    /// Whether every slot has a primary (a map read from a node may miss some: a shard whose
+    /// How many slots have a primary (a map read from a node may miss some: a shard whose
     /// primary failed and was not replaced yet).
-    var coversEverySlot: Bool { slotCounts.reduce(0, +) == ClusterSlot.count }
+    var servedSlotCount: Int { slotCounts.reduce(0, +) }
+
+    /// Whether every slot has a primary.
+    var coversEverySlot: Bool { servedSlotCount == ClusterSlot.count }
 
     /// The primary serving `slot`, if any.
     func primary(ofSlot slot: Int) -> Node? {
@@ -66,8 +69,10 @@ struct ClusterSlotMap {
         if let fromShards, fromShards.coversEverySlot { return fromShards }
         if fromShards != nil || reply.serverError?.message.lowercased().contains("unknown subcommand") == true {
             let slotsReply = try send(["CLUSTER", "SLOTS"])
-            if let map = parse(slots: slotsReply, host: host), map.coversEverySlot || fromShards == nil { return map }
-            if let fromShards { return fromShards }  // a cluster still being set up: some slots are not served yet
+            // Neither may serve every slot (a cluster being set up, a failover under way): the
+            // map that serves more stands.
+            if let map = parse(slots: slotsReply, host: host), map.servedSlotCount >= fromShards?.servedSlotCount ?? 0 { return map }
+            if let fromShards { return fromShards }
             reply = slotsReply
         }
         throw RedisClientError(
