@@ -13,8 +13,13 @@ final class ClusterRouter {
     private unowned let owner: RedisConnection
     private var map: ClusterSlotMap
     private var links: [Node: RedisConnection] = [:]
-    /// The nodes written to since the last ``waitForReplicas(_:timeout:)``.
-    private var written: Set<Node> = []
+    /// The nodes written to since the last ``waitForReplicas(_:timeout:)``, each with its
+    /// link's connect count at the first such write: `WAIT` covers only the writes of the
+    /// connection it runs on, so a link that reconnected since cannot confirm them.
+    private var written: [Node: Int] = [:]
+    /// A node written to since the last wait stopped being a primary (a failover): its
+    /// writes may be lost, and no `WAIT` can say otherwise.
+    private var writesOnRetiredNode = false
     private var lastRefresh = ContinuousClock.now
     /// A command failed on a link that may be gone: refresh the map before the next one.
     private var mapIsSuspect = false
@@ -66,13 +71,14 @@ final class ClusterRouter {
         var retries = RetryBudget(owner.configuration.commandTimeout)
         while true {
             let reply: RedisValue
+            let link = link(to: target)
             do throws(RedisClientError) {
-                let link = link(to: target)
                 if asking { _ = try link.sendReturningErrors(["ASKING"]) }
-                written.insert(target)
                 reply = try link.sendReturningErrors(command, timeout: timeout)
+                if !command.isReadOnly { noteWrite(on: target, link) }
             } catch {
-                try recover(from: error, at: target, retries: &retries)
+                if error.commandMayHaveRun, !command.isReadOnly { noteWrite(on: target, link) }
+                try recover(from: error, at: [target], retries: &retries)
                 target = route(slot)
                 asking = false
                 continue
@@ -102,6 +108,12 @@ final class ClusterRouter {
         for index in commands.indices { pending.append((index, route(slots[index]), false)) }
         var redirections = 0
         var retries = RetryBudget(owner.configuration.commandTimeout)
+        // Once a share was written, a later failure must not say that nothing ran.
+        var anyShareWritten = false
+        func failure(_ error: RedisClientError) -> RedisClientError {
+            guard anyShareWritten, !error.commandMayHaveRun else { return error }
+            return RedisClientError(error.kind, error.message, recoverySuggestion: error.recoverySuggestion, commandMayHaveRun: true)
+        }
         while !pending.isEmpty {
             var order: [Node] = []
             var shares: [Node: [(index: Int, asking: Bool)]] = [:]
@@ -111,7 +123,7 @@ final class ClusterRouter {
             }
             pending = []
             // Write every node's share first, so the nodes work at the same time.
-            var unreachable: (node: Node, error: RedisClientError)?
+            var unreachable: [Node: RedisClientError] = [:]
             var lost: RedisClientError?
             var sent: [(node: Node, link: RedisConnection, context: HiredisContext, share: [(index: Int, asking: Bool)])] = []
             for node in order {
@@ -125,12 +137,15 @@ final class ClusterRouter {
                         }
                         try context.flush()
                     }
-                    written.insert(node)
+                    anyShareWritten = true
+                    if share.contains(where: { !commands[$0.index].isReadOnly }) { noteWrite(on: node, link) }
                     sent.append((node, link, context, share))
                 } catch where !error.commandMayHaveRun {
-                    unreachable = (node, error)
+                    unreachable[node] = error
                     pending += share.map { ($0.index, node, false) }
                 } catch {
+                    anyShareWritten = true
+                    if share.contains(where: { !commands[$0.index].isReadOnly }) { noteWrite(on: node, link) }
                     lost = lost ?? error
                 }
             }
@@ -165,12 +180,16 @@ final class ClusterRouter {
             }
             if let lost {
                 mapIsSuspect = true
-                throw lost
+                throw failure(lost)
             }
             guard !pending.isEmpty else { break }
-            if let unreachable {
-                try recover(from: unreachable.error, at: unreachable.node, retries: &retries)
-                pending = pending.map { item in (item.index, item.node == unreachable.node ? (route(slots[item.index])) : item.node, item.asking) }
+            if let error = unreachable.values.first {
+                do throws(RedisClientError) {
+                    try recover(from: error, at: Set(unreachable.keys), retries: &retries)
+                } catch {
+                    throw failure(error)
+                }
+                pending = pending.map { item in (item.index, unreachable[item.node] != nil ? route(slots[item.index]) : item.node, item.asking) }
             } else if pending.contains(where: { replies[$0.index].serverError.map(isTryAgain) == true }) {
                 guard retries.wait(retryBackoff, owner) else { break }  // out of time: the TRYAGAIN / CLUSTERDOWN replies stay in place
                 pending = pending.map { item in replies[item.index].serverError.map(isTryAgain) == true ? (item.index, route(slots[item.index]), false) : item }
@@ -181,12 +200,20 @@ final class ClusterRouter {
 
     // MARK: - Topology
 
-    /// Sends a command to every primary; error replies stay in place.
+    /// Sends a command to every primary; error replies stay in place. A primary that cannot
+    /// be reached has the map read again, and the primaries of the new map not yet asked are.
     func sendToEveryPrimary(_ command: RedisCommand, timeout: Duration?) throws(RedisClientError) -> [(node: String, reply: RedisValue)] {
         refreshIfSuspect()
         var replies: [(node: String, reply: RedisValue)] = []
-        for node in map.primaries {
-            replies.append((node.description, try attempt { () throws(RedisClientError) in try link(to: node).sendReturningErrors(command, timeout: timeout) }))
+        var asked = Set<Node>()
+        var retries = RetryBudget(owner.configuration.commandTimeout)
+        while let node = map.primaries.first(where: { !asked.contains($0) }) {
+            do throws(RedisClientError) {
+                replies.append((node.description, try link(to: node).sendReturningErrors(command, timeout: timeout)))
+                asked.insert(node)
+            } catch {
+                try recover(from: error, at: [node], retries: &retries)
+            }
         }
         return replies
     }
@@ -201,16 +228,27 @@ final class ClusterRouter {
     }
 
     /// `WAIT` on every primary written to since the last call (every primary if none was).
+    /// Writes that no `WAIT` can confirm (made on a link that reconnected since, or on a node
+    /// that stopped being a primary) make it report 0. The writes are forgotten only once
+    /// every `WAIT` succeeded: after a failure, the next call asks again.
     func waitForReplicas(_ replicas: Int, timeout: Duration) throws -> Int {
-        let nodes = written.isEmpty ? map.primaries : Array(written)
-        written = []
-        var fewest = Int.max
+        let nodes = written.isEmpty ? map.primaries : Array(written.keys)
+        var fewest = writesOnRetiredNode ? 0 : Int.max
         let milliseconds = max(1, timeout.wholeMilliseconds)
         for node in nodes {
-            let reply = try link(to: node).send(RedisCommand("WAIT", replicas, milliseconds), timeout: timeout + owner.configuration.commandTimeout)
-            fewest = min(fewest, reply.int ?? 0)
+            let link = link(to: node)
+            let reply = try link.send(RedisCommand("WAIT", replicas, milliseconds), timeout: timeout + owner.configuration.commandTimeout)
+            let sameConnection = written[node].map { $0 == link.connectCount } ?? true
+            fewest = min(fewest, sameConnection ? reply.int ?? 0 : 0)
         }
+        written = [:]
+        writesOnRetiredNode = false
         return fewest == .max ? 0 : fewest
+    }
+
+    /// Records a write on a node, with the connection of its link that ran it.
+    private func noteWrite(on node: Node, _ link: RedisConnection) {
+        if written[node] == nil { written[node] = link.connectCount }
     }
 
     /// Loads a function library on every primary.
@@ -254,7 +292,7 @@ final class ClusterRouter {
             do throws(RedisClientError) {
                 return try operation()
             } catch {
-                try recover(from: error, at: nil, retries: &retries)
+                try recover(from: error, at: [], retries: &retries)
             }
         }
     }
@@ -262,28 +300,28 @@ final class ClusterRouter {
     /// After a link failed: rethrows if the command may have run or time is up; otherwise
     /// (the node could not be reached: a primary that died, whose replica is being promoted)
     /// waits a little and refreshes the map from another node, for the caller to try again.
-    private func recover(from error: RedisClientError, at node: Node?, retries: inout RetryBudget) throws(RedisClientError) {
+    private func recover(from error: RedisClientError, at nodes: Set<Node>, retries: inout RetryBudget) throws(RedisClientError) {
         guard !error.commandMayHaveRun, error.kind == .connectFailed || error.kind == .connectionLost,
               retries.wait(retryBackoff, owner) else {
             mapIsSuspect = true
             throw error
         }
-        refresh(avoiding: node)
+        refresh(avoiding: nodes)
     }
 
     private func refreshIfSuspect() {
         guard mapIsSuspect else { return }
         mapIsSuspect = false
-        refresh(avoiding: nil)
+        refresh(avoiding: [])
     }
 
     /// Reads the map again from the first node that answers: linked primaries first, then
     /// the other primaries, then the seeds. Keeps the current map if none answers.
-    func refresh(avoiding avoided: Node?) {
+    func refresh(avoiding avoided: Set<Node> = []) {
         lastRefresh = .now
         var candidates = map.primaries.filter { links[$0]?.isConnected == true }
         for node in map.primaries + owner.configuration.seeds where !candidates.contains(node) { candidates.append(node) }
-        for node in candidates where node != avoided {
+        for node in candidates where !avoided.contains(node) {
             let link = link(to: node)
             guard let fresh = try? ClusterSlotMap.fetch(host: node.host, send: { command throws(RedisClientError) in try link.sendReturningErrors(command) }),
                   !fresh.primaries.isEmpty else { continue }
@@ -299,7 +337,7 @@ final class ClusterRouter {
             retiredConnects += link.connectCount
             link.close()
             links[node] = nil
-            written.remove(node)
+            if written.removeValue(forKey: node) != nil { writesOnRetiredNode = true }
         }
     }
 
@@ -314,8 +352,9 @@ final class ClusterRouter {
         }
     }
 
-    /// What a reply asks the client to do instead, if anything. A `MOVED` updates the map
-    /// at once, and refreshes the whole map (at most every 250 ms) when the map was wrong.
+    /// What a reply asks the client to do instead, if anything. A `MOVED` refreshes the whole
+    /// map (at most every 250 ms) when the map was wrong, then records its own answer: the
+    /// node asked for the map may lag behind the one that redirected.
     func redirection(of reply: RedisValue, from node: Node, routedBySlot: Bool) -> Redirection? {
         guard case .error(let error) = reply else { return nil }
         if isTryAgain(error) { return .tryAgain }
@@ -326,8 +365,8 @@ final class ClusterRouter {
         let host = String(parts[2][..<colon])
         let target = Node.tcp(host: host.isEmpty ? node.host : host, port: port)
         guard error.code == "MOVED" else { return .ask(target) }
+        if routedBySlot, ContinuousClock.now - lastRefresh >= refreshInterval { refresh() }
         map.assign(slot: slot, to: target)
-        if routedBySlot, ContinuousClock.now - lastRefresh >= refreshInterval { refresh(avoiding: nil) }
         return .moved(target)
     }
 

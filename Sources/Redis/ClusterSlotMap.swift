@@ -8,6 +8,15 @@ struct ClusterSlotMap {
     private(set) var primaries: [Node] = []
     /// For each slot, its primary's index in `primaries`; -1 when no primary serves it.
     private var owners = [Int16](repeating: -1, count: ClusterSlot.count)
+    /// For each primary, how many slots it serves: a primary left with none is dropped.
+    private var slotCounts: [Int] = []
+
+    /// How many slots have a primary (a map read from a node may miss some: a shard whose
+    /// primary failed and was not replaced yet).
+    var servedSlotCount: Int { slotCounts.reduce(0, +) }
+
+    /// Whether every slot has a primary.
+    var coversEverySlot: Bool { servedSlotCount == ClusterSlot.count }
 
     /// The primary serving `slot`, if any.
     func primary(ofSlot slot: Int) -> Node? {
@@ -15,15 +24,33 @@ struct ClusterSlotMap {
         return owner < 0 ? nil : primaries[Int(owner)]
     }
 
-    /// Records that `node` serves `slot` (a `MOVED` reply said so).
+    /// Records that `node` serves `slot` (a `MOVED` reply said so). A primary that loses its
+    /// last slot is no longer listed: commands for every primary must not go to it.
     mutating func assign(slot: Int, to node: Node) {
         guard (0..<ClusterSlot.count).contains(slot) else { return }
-        if let index = primaries.firstIndex(of: node) {
-            owners[slot] = Int16(index)
+        let index: Int
+        if let known = primaries.firstIndex(of: node) {
+            index = known
         } else {
             primaries.append(node)
-            owners[slot] = Int16(primaries.count - 1)
+            slotCounts.append(0)
+            index = primaries.count - 1
         }
+        let previous = Int(owners[slot])
+        guard previous != index else { return }
+        owners[slot] = Int16(index)
+        slotCounts[index] += 1
+        guard previous >= 0 else { return }
+        slotCounts[previous] -= 1
+        if slotCounts[previous] == 0 { drop(previous) }
+    }
+
+    /// Removes a primary that serves no slot, keeping the indices of the others right.
+    private mutating func drop(_ index: Int) {
+        primaries.remove(at: index)
+        slotCounts.remove(at: index)
+        let removed = Int16(index)
+        for slot in owners.indices where owners[slot] > removed { owners[slot] -= 1 }
     }
 
     /// Asks a node for the map: `CLUSTER SHARDS`, or `CLUSTER SLOTS` on a Redis older than 7.0.
@@ -32,12 +59,21 @@ struct ClusterSlotMap {
     ///   - send: Sends one command to that node.
     /// - Throws: ``RedisClientError`` when the node cannot be asked or refuses to say (an ACL
     ///   user not allowed `CLUSTER SHARDS`).
+    ///
+    /// A `CLUSTER SHARDS` map that leaves slots without a primary is checked against `CLUSTER
+    /// SLOTS`, which lists only the nodes serving slots: after a failover, Redis 7.2 may list a
+    /// shard's failed primary beside the promoted one, or the new primary not yet as `master`.
     static func fetch(host: String, send: (RedisCommand) throws(RedisClientError) -> RedisValue) throws(RedisClientError) -> ClusterSlotMap {
         var reply = try send(["CLUSTER", "SHARDS"])
-        if let map = parse(shards: reply, host: host) { return map }
-        if reply.serverError?.message.lowercased().contains("unknown subcommand") == true {
-            reply = try send(["CLUSTER", "SLOTS"])
-            if let map = parse(slots: reply, host: host) { return map }
+        let fromShards = parse(shards: reply, host: host)
+        if let fromShards, fromShards.coversEverySlot { return fromShards }
+        if fromShards != nil || reply.serverError?.message.lowercased().contains("unknown subcommand") == true {
+            let slotsReply = try send(["CLUSTER", "SLOTS"])
+            // Neither may serve every slot (a cluster being set up, a failover under way): the
+            // map that serves more stands.
+            if let map = parse(slots: slotsReply, host: host), map.servedSlotCount >= fromShards?.servedSlotCount ?? 0 { return map }
+            if let fromShards { return fromShards }
+            reply = slotsReply
         }
         throw RedisClientError(
             reply.serverError?.code == "NOPERM" ? .authenticationFailed : .protocolError,
@@ -45,13 +81,14 @@ struct ClusterSlotMap {
             recoverySuggestion: "A cluster client reads the map with CLUSTER SHARDS (CLUSTER SLOTS before Redis 7.0) and follows ASK redirections: allow the user +cluster|shards +cluster|slots +asking.")
     }
 
-    /// Reads a `CLUSTER SHARDS` reply; `nil` if it is not one.
+    /// Reads a `CLUSTER SHARDS` reply; `nil` if it is not one. A shard's primary is its
+    /// `master` whose `health` is `online`: a failed primary may still be listed as `master`.
     static func parse(shards reply: RedisValue, host: String) -> ClusterSlotMap? {
         guard let shards = reply.array else { return nil }
         var ranges: [(low: Int, high: Int, node: Node)] = []
         for shard in shards {
             guard let fields = shard.fieldMap, let slots = fields["slots"]?.array,
-                  let primary = fields["nodes"]?.array?.compactMap(\.fieldMap).first(where: { $0["role"]?.string == "master" }),
+                  let primary = fields["nodes"]?.array?.compactMap(\.fieldMap).first(where: { $0["role"]?.string == "master" && ($0["health"]?.string ?? "online") == "online" }),
                   let port = primary["port"]?.int else { continue }
             var address = primary["endpoint"]?.string ?? ""
             if address.isEmpty || address == "?" { address = primary["ip"]?.string ?? "" }

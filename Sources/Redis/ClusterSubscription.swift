@@ -56,6 +56,9 @@ struct ClusterSubscription {
         var gap = false
         let clock = ContinuousClock()
         while !isStopping() {
+            // Channels whose slot moved away, gathered over everything read: a slot migration
+            // unsubscribes many channels at once, and one refresh of the map serves them all.
+            var movedAway: [String] = []
             for (node, link) in links {
                 while let reply = try link.connection.guarded({ () throws(RedisClientError) in try link.context.bufferedReply() }) {
                     link.lastHeard = clock.now
@@ -63,12 +66,17 @@ struct ClusterSubscription {
                         // The answer to the oldest SSUBSCRIBE not yet answered.
                         guard !link.awaiting.isEmpty else { continue }
                         let channel = link.awaiting.removeFirst()
-                        guard case .moved(let target)? = router.redirection(of: reply, from: node, routedBySlot: true) else {
+                        switch router.redirection(of: reply, from: node, routedBySlot: true) {
+                        case .moved(let target)?:
+                            try subscribe(channel, on: target)
+                            continue
+                        case .tryAgain?:
+                            throw RedisClientError(.connectFailed, "The Redis Cluster did not take the subscription to \(channel) for now: it is reconfiguring (\(error.code): \(error.message)).",
+                                                   recoverySuggestion: "The subscriber subscribes again by itself; if this lasts, check CLUSTER INFO (cluster_state) and that every slot has a primary.")
+                        default:
                             throw RedisClientError(.invalidConfiguration, "Redis refused the subscription to \(channel): \(error.message)",
                                                    recoverySuggestion: "Check the ACL rules for channels (&pattern) and the credentials.")
                         }
-                        try subscribe(channel, on: target)
-                        continue
                     }
                     guard let parts = reply.array, let kind = parts.first?.string else { continue }
                     switch kind {
@@ -91,14 +99,17 @@ struct ClusterSubscription {
                         let channel = parts[1].string ?? ""
                         guard confirmed.remove(channel) != nil else { break }
                         gap = true
-                        router.refresh(avoiding: nil)
-                        try subscribe(channel, on: router.primary(ofSlot: ClusterSlot.of(channel)))
+                        movedAway.append(channel)
                     case "pong":
                         link.pingSentAt = nil
                     default:
                         break
                     }
                 }
+            }
+            if !movedAway.isEmpty {
+                router.refresh()
+                for channel in movedAway { try subscribe(channel, on: router.primary(ofSlot: ClusterSlot.of(channel))) }
             }
             if try waitForReplies(Array(links.values)) { continue }
             let now = clock.now

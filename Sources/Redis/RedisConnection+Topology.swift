@@ -51,11 +51,18 @@ extension RedisConnection {
     /// [WAIT](https://redis.io/commands/wait/) on every primary this connection has written
     /// to: blocks until the writes it sent so far reached `replicas` replicas of each, or
     /// `timeout` passed.
+    ///
+    /// `WAIT` covers the writes of the connection it runs on only: writes made before the
+    /// connection (or, on a cluster, its link to a node) was reopened, or on a node that
+    /// stopped being a primary, cannot be confirmed, and make this return 0. Through Sentinel
+    /// a reconnect to a new primary is exactly that case.
     /// - Returns: The fewest replicas that acknowledged, over the primaries asked.
     public func waitForReplicas(_ replicas: Int, timeout: Duration) throws -> Int {
         if let router = try clusterRouter() { return try router.waitForReplicas(replicas, timeout: timeout) }
         let milliseconds = max(1, timeout.wholeMilliseconds)
         let reply = try send(RedisCommand("WAIT", replicas, milliseconds), timeout: timeout + configuration.commandTimeout)
-        return reply.int ?? 0
+        let sameConnection = connectOfUnconfirmedWrites.map { $0 == connectCount } ?? true
+        connectOfUnconfirmedWrites = nil
+        return sameConnection ? reply.int ?? 0 : 0
     }
 }

@@ -59,6 +59,9 @@ public final class RedisConnection {
     private var lastFailure: ContinuousClock.Instant?
     private var isClosed = false
     private var waitReported = false
+    /// The connect count when this connection first wrote since the last `WAIT`
+    /// (``waitForReplicas(_:timeout:)``): a `WAIT` on a later connection cannot confirm it.
+    var connectOfUnconfirmedWrites: Int?
     /// Where the primary is, for a Sentinel endpoint; asked on every (re)connect.
     let sentinel: SentinelResolver?
 
@@ -124,9 +127,11 @@ public final class RedisConnection {
         if let router = try clusterRouter() { return try router.send(command, timeout: timeout) }
         let context = try openContext()
         if let timeout { try guarded { () throws(RedisClientError) in try context.setTimeout(timeout) } }
-        let reply = try guarded { () throws(RedisClientError) in
-            try context.append(command)
-            return try context.readReply(for: command.name)
+        let reply = try noteWrites(of: [command]) { () throws(RedisClientError) in
+            try guarded { () throws(RedisClientError) in
+                try context.append(command)
+                return try context.readReply(for: command.name)
+            }
         }
         // The command ran; if the timeout cannot be restored, drop the link but keep the reply.
         if timeout != nil, (try? context.setTimeout(configuration.commandTimeout)) == nil { self.context = nil }
@@ -141,13 +146,32 @@ public final class RedisConnection {
         guard !commands.isEmpty else { return [] }
         if let router = try clusterRouter() { return try router.pipeline(commands) }
         let context = try openContext()
-        return try guarded { () throws(RedisClientError) in
-            for command in commands { try context.append(command) }
-            var replies: [RedisValue] = []
-            replies.reserveCapacity(commands.count)
-            for command in commands { replies.append(try context.readReply(for: command.name)) }
-            dropLinkIfDemoted(replies)
-            return replies
+        return try noteWrites(of: commands) { () throws(RedisClientError) in
+            try guarded { () throws(RedisClientError) in
+                for command in commands { try context.append(command) }
+                var replies: [RedisValue] = []
+                replies.reserveCapacity(commands.count)
+                for command in commands { replies.append(try context.readReply(for: command.name)) }
+                dropLinkIfDemoted(replies)
+                return replies
+            }
+        }
+    }
+
+    /// Runs commands on the open context and records, if one of them writes and ran (or may
+    /// have), the connection it ran on: see ``connectOfUnconfirmedWrites``.
+    private func noteWrites<T>(of commands: [RedisCommand], _ operation: () throws(RedisClientError) -> T) throws(RedisClientError) -> T {
+        let connect = ownConnects
+        func note() {
+            if connectOfUnconfirmedWrites == nil, commands.contains(where: { !$0.isReadOnly }) { connectOfUnconfirmedWrites = connect }
+        }
+        do {
+            let result = try operation()
+            note()
+            return result
+        } catch {
+            if error.commandMayHaveRun { note() }
+            throw error
         }
     }
 

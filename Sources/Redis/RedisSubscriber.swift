@@ -112,7 +112,7 @@ public final class RedisSubscriber: Sendable {
                         handler(.disconnected(Self.patternsOnClusterError))
                         break
                     }
-                    if down { router.refresh(avoiding: nil) }
+                    if down { router.refresh() }
                     try ClusterSubscription(owner: connection, router: router, channels: channels, pingInterval: pingInterval,
                                             isStopping: { self.isStopping }, deliver: handler).listen(onSubscribed: onSubscribed)
                 } else {

@@ -107,14 +107,37 @@ struct ClusterReconfigurationTests {
         for node in cluster.nodes { #expect(try cluster.cli(["FUNCTION", "LIST"], node: node).contains(library.name)) }
     }
 
+    /// A pipeline whose share for a dead primary cannot be sent, after the other primaries ran
+    /// theirs, must not say that nothing ran.
+    @Test func aPipelineThatRanOnSomePrimariesFailsSayingItMayHaveRun() throws {
+        let cluster = try RedisClusterProcess(primaries: 3, replicasPerPrimary: 0)
+        var configuration = try RedisConfiguration(url: cluster.url)
+        configuration.commandTimeout = .milliseconds(300)  // no replica takes over: give up soon
+        let keys = try ClusterKeys(cluster.url)
+        let perPrimary = try keys.onePerPrimary()
+        let connection = RedisConnection(configuration: configuration)
+        _ = try connection.pipeline(perPrimary.map { RedisCommand("SET", $0, "before") })
+        let dead = try #require(cluster.node(port: try cluster.primaryPort(ofSlot: ClusterSlot.of(perPrimary[2]))))
+        dead.kill()
+        let error = #expect(throws: RedisClientError.self) { try connection.pipeline(perPrimary.map { RedisCommand("SET", $0, "after") }) }
+        #expect(error?.commandMayHaveRun == true, "\(String(describing: error))")
+        #expect(try connection.send(RedisCommand("GET", perPrimary[0])).string == "after", "the live primaries ran their share")
+    }
+
     @Test func aKilledPrimaryIsReplacedByItsReplica() throws {
         let cluster = try RedisClusterProcess(primaries: 3, replicasPerPrimary: 1)
-        let connection = RedisConnection(configuration: try RedisConfiguration(url: cluster.url))
+        var configuration = try RedisConfiguration(url: cluster.url)
+        configuration.commandTimeout = .seconds(30)  // time enough for the replica to take over within one call
+        let connection = RedisConnection(configuration: configuration)
         let key = "killed:{tag}"
         try connection.send(RedisCommand("SET", key, "kept"))
         #expect(try connection.waitForReplicas(1, timeout: .seconds(10)) >= 1)
         let primary = try #require(cluster.node(port: try cluster.primaryPort(ofSlot: ClusterSlot.of(key))))
         primary.kill()
+        // The dead primary is dropped from the map read again, and its promoted replica asked.
+        let everyPrimary = try connection.sendToEveryPrimary(["PING"])
+        #expect(everyPrimary.count == 3 && everyPrimary.allSatisfy { $0.reply.string == "PONG" })
+        #expect(!everyPrimary.contains { $0.node == RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: primary.port!).description })
         // Each attempt retries within the command timeout; the replica takes over within seconds.
         #expect(eventually(upTo: 60) { (try? connection.send(RedisCommand("GET", key)).string) == "kept" })
         try connection.send(RedisCommand("SET", key, "written after"))

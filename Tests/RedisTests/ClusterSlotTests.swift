@@ -51,4 +51,91 @@ struct ClusterSlotTests {
             #expect(throws: RedisClientError.self, "\(malformed)") { try RedisConfiguration(url: malformed) }
         }
     }
+
+    // MARK: - The slot map's parser (reply literals in the shape the Redis documentation of
+    // CLUSTER SHARDS shows; the Redis 7.0 of the tests never lists a failed primary as master)
+
+    private static func text(_ string: String) -> RedisValue { .bulk(Array(string.utf8)) }
+
+    private static func node(_ port: Int, role: String, health: String) -> RedisValue {
+        .array([text("id"), text("node\(port)"), text("port"), .integer(Int64(port)), text("ip"), text("127.0.0.1"), text("endpoint"), text("127.0.0.1"),
+                text("role"), text(role), text("replication-offset"), .integer(72156), text("health"), text(health)])
+    }
+
+    private static func shard(_ low: Int, _ high: Int, _ nodes: [RedisValue]) -> RedisValue {
+        .array([text("slots"), .array([.integer(Int64(low)), .integer(Int64(high))]), text("nodes"), .array(nodes)])
+    }
+
+    private static func slotsEntry(_ low: Int, _ high: Int, _ port: Int) -> RedisValue {
+        .array([.integer(Int64(low)), .integer(Int64(high)), .array([text("127.0.0.1"), .integer(Int64(port)), text("id")])])
+    }
+
+    /// Redis 7.2 may list a failed primary as `master` beside the replica promoted in its place.
+    @Test func aShardsPrimaryIsItsOnlineMaster() throws {
+        let reply = RedisValue.array([
+            Self.shard(0, 5460, [Self.node(30001, role: "master", health: "failed"), Self.node(30004, role: "master", health: "online")]),
+            Self.shard(5461, 10922, [Self.node(30002, role: "master", health: "online"), Self.node(30005, role: "replica", health: "online")]),
+            Self.shard(10923, 16383, [Self.node(30006, role: "replica", health: "loading"), Self.node(30003, role: "master", health: "online")]),
+        ])
+        let map = try #require(ClusterSlotMap.parse(shards: reply, host: "h"))
+        #expect(map.primary(ofSlot: 0) == .tcp(host: "127.0.0.1", port: 30004))
+        #expect(map.primary(ofSlot: 5461) == .tcp(host: "127.0.0.1", port: 30002))
+        #expect(map.primary(ofSlot: 16383) == .tcp(host: "127.0.0.1", port: 30003))
+        #expect(map.primaries.count == 3)
+        #expect(map.coversEverySlot)
+    }
+
+    /// A shard with no online primary leaves its slots unserved: CLUSTER SLOTS, which lists
+    /// only the nodes serving slots, is asked then.
+    @Test func aShardsMapWithUnservedSlotsIsCheckedAgainstClusterSlots() throws {
+        let shards = RedisValue.array([
+            Self.shard(0, 8191, [Self.node(30001, role: "master", health: "failed"), Self.node(30003, role: "replica", health: "online")]),
+            Self.shard(8192, 16383, [Self.node(30002, role: "master", health: "online")]),
+        ])
+        let slots = RedisValue.array([Self.slotsEntry(0, 8191, 30003), Self.slotsEntry(8192, 16383, 30002)])
+        var asked: [String] = []
+        let map = try ClusterSlotMap.fetch(host: "h") { command throws(RedisClientError) in
+            asked.append(command.arguments.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " "))
+            return asked.count == 1 ? shards : slots
+        }
+        #expect(asked == ["CLUSTER SHARDS", "CLUSTER SLOTS"])
+        #expect(map.primary(ofSlot: 0) == .tcp(host: "127.0.0.1", port: 30003))
+        #expect(map.coversEverySlot)
+
+        // A cluster still being set up serves some slots only: the map of CLUSTER SHARDS stands.
+        let partial = RedisValue.array([Self.shard(0, 99, [Self.node(30001, role: "master", health: "online")])])
+        let setUp = try ClusterSlotMap.fetch(host: "h") { command throws(RedisClientError) in
+            command.arguments.count == 2 && command.arguments[1] == Array("SHARDS".utf8) ? partial : .array([])
+        }
+        #expect(setUp.primary(ofSlot: 99) == .tcp(host: "127.0.0.1", port: 30001))
+        #expect(setUp.primary(ofSlot: 100) == nil)
+    }
+
+    /// A primary whose every slot was reassigned (MOVED replies) is no longer a primary.
+    @Test func aPrimaryLeftWithoutSlotsIsDropped() throws {
+        let a = RedisConfiguration.Endpoint.tcp(host: "a", port: 1), b = RedisConfiguration.Endpoint.tcp(host: "b", port: 2)
+        let c = RedisConfiguration.Endpoint.tcp(host: "c", port: 3)
+        var map = ClusterSlotMap()
+        map.assign(slot: 0, to: a)
+        map.assign(slot: 1, to: a)
+        map.assign(slot: 2, to: b)
+        map.assign(slot: 3, to: c)
+        map.assign(slot: 0, to: c)
+        #expect(map.primaries == [a, b, c])
+        map.assign(slot: 1, to: c)
+        #expect(map.primaries == [b, c])
+        #expect(map.primary(ofSlot: 1) == c && map.primary(ofSlot: 2) == b && map.primary(ofSlot: 3) == c)
+        #expect(!map.coversEverySlot)
+    }
+
+    @Test func readOnlyCommandsAreKnown() {
+        for command in [RedisCommand("FCALL_RO", "f", 1, "k"), RedisCommand("get", "k"), RedisCommand("HGETALL", "k"), RedisCommand("XRANGE", "k", "-", "+"),
+                        RedisCommand("SCAN", 0), RedisCommand("ZRANGE", "k", 0, -1), RedisCommand("XPENDING", "k", "g")] {
+            #expect(command.isReadOnly, "\(command.name)")
+        }
+        for command in [RedisCommand("FCALL", "f", 1, "k"), RedisCommand("SET", "k", "v"), RedisCommand("XADD", "k", "*", "f", "v"),
+                        RedisCommand("XREADGROUP", "GROUP", "g", "c", "STREAMS", "k", ">"), RedisCommand("EVALSHA", "x", 0), RedisCommand("DEL", "k")] {
+            #expect(!command.isReadOnly, "\(command.name)")
+        }
+    }
 }
