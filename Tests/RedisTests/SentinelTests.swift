@@ -121,16 +121,7 @@ struct SentinelTests {
         let promoted = try group.awaitPrimary(otherThan: old)
 
         // The caller only retries; the connection asks the sentinels again by itself.
-        var lastError: (any Error)?
-        let wrote = eventually(upTo: 30) {
-            do {
-                try connection.send(RedisCommand("SET", "after", "2"))
-                return true
-            } catch {
-                lastError = error
-                return false
-            }
-        }
+        let (wrote, lastError) = awaitWrite(on: connection)
         #expect(wrote, "no write reached the promoted replica: \(String(describing: lastError))")
         #expect(try connection.info("server")["tcp_port"] == String(promoted))
         #expect(try connection.send(RedisCommand("GET", "before")).string == "1")
@@ -148,6 +139,13 @@ struct SentinelTests {
 
         // Whether the sentinels cut the old link or the demoted primary answers READONLY, the
         // writes go to the new primary within a few tries, never to the replica for ever.
+        let (wrote, lastError) = awaitWrite(on: connection)
+        #expect(wrote, "no write reached the new primary: \(String(describing: lastError))")
+        #expect(try connection.info("server")["tcp_port"] == String(promoted))
+    }
+
+    /// Retries `SET after 2` for up to 30 s: whether one got through, and the last error.
+    private func awaitWrite(on connection: RedisConnection) -> (Bool, (any Error)?) {
         var lastError: (any Error)?
         let wrote = eventually(upTo: 30) {
             do {
@@ -158,8 +156,7 @@ struct SentinelTests {
                 return false
             }
         }
-        #expect(wrote, "no write reached the new primary: \(String(describing: lastError))")
-        #expect(try connection.info("server")["tcp_port"] == String(promoted))
+        return (wrote, lastError)
     }
 }
 
@@ -195,4 +192,5 @@ private final class LoneSentinel {
         _ = process.waitOrKill(after: .seconds(5))
         try? FileManager.default.removeItem(at: directory)
     }
+
 }
