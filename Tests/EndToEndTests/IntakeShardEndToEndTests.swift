@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Redis
+import Switchboard
 import Testing
 import TestSupport
 
@@ -118,6 +119,24 @@ struct IntakeShardEndToEndTests {
         #expect(try harness.events().allSatisfy { $0["reason"] != "expired" }, "no expiry while later heartbeats waited")
         #expect(try harness.sessions("b1") == ["s"])
         #expect(harness.workers[0].log.contains("took back own pending entries") && harness.workers[0].log.contains("claimed entries left pending"))
+    }
+
+    /// A deployment that split its intake keeps schedules written under one stream: a session
+    /// whose sweep member sits in the un-numbered `sb:sweep` (written before the split) still
+    /// expires, and the member moves to its shard's key. The safety sweep is kept out of it.
+    @Test func aSweepScheduledBeforeTheSplitStillExpiresItsSession() throws {
+        let harness = try PresenceHarness(workers: 0, shards: 4)
+        try harness.startWorker(named: "w", arguments: ["--session-ttl", "1s", "--safety-sweep-interval", "1h"])
+        _ = try harness.apply([("op", "agent.login"), ("workspace", harness.workspace), ("agent", "a1"), ("session", "s")])
+        let shardKey = KeySchema(prefix: harness.prefix).schedules(forWorkspace: harness.workspace, shards: 4).sweep
+        let legacyKey = KeySchema(prefix: harness.prefix).sweepSchedule
+        // Moved by hand to where a worker with one intake stream wrote it.
+        let moved = try harness.connection.pipeline([
+            RedisCommand("ZREM", shardKey, harness.workspace), RedisCommand("ZADD", legacyKey, 0, harness.workspace),
+        ])
+        #expect(moved.first?.int == 1, "the login scheduled its sweep in \(shardKey)")
+        #expect(eventually(upTo: 20) { (try? harness.sessions("a1"))?.isEmpty == true }, "\(harness.workers.map(\.log))")
+        #expect(try harness.events().contains { $0["reason"] == "expired" })
     }
 
     /// Convergence end to end: random presence entries for four workspaces (one per shard

@@ -67,6 +67,13 @@ public struct KeySchema: Sendable, Hashable {
     }
     /// The schedules of every intake shard, shard 0 first.
     public func schedules(shards count: Int) -> [ShardSchedules] { (0..<count).map { schedules(shard: $0, of: count) } }
+    /// The schedules workers claim from with `count` intake shards: every shard's and, when
+    /// there are several, also the un-numbered ones, so that a member written there while the
+    /// intake was one stream is still claimed (a claimed sweep member is rescheduled into its
+    /// own shard's key) instead of waiting for ever.
+    public func schedulesClaimed(shards count: Int) -> [ShardSchedules] {
+        count == 1 ? schedules(shards: 1) : schedules(shards: count) + [schedules(shard: 0, of: 1)]
+    }
     /// The schedules a workspace belongs in, with `count` intake shards (its intake shard's).
     public func schedules(forWorkspace workspace: String, shards count: Int) -> ShardSchedules {
         schedules(shard: Self.intakeShard(of: workspace, count: count), of: count)

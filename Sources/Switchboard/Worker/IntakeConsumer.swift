@@ -126,7 +126,9 @@ final class IntakeConsumer {
     }
 
     /// Stops the reader threads, if any, and handles what they read before they stopped, so
-    /// that a clean stop leaves nothing pending. Call once the loop has stopped.
+    /// that a clean stop leaves nothing of theirs pending (entries being taken back after a
+    /// failure stay pending under this worker's name, for the next one to claim). Call once
+    /// the loop has stopped.
     func stop(on connection: RedisConnection) {
         guard let readers else { return }
         readers.stop()

@@ -74,11 +74,17 @@ struct SessionSweeper {
 
     /// Runs one sweep over every shard's schedule; returns the number of sessions expired.
     func sweep(on connection: RedisConnection) throws -> Int {
-        let claims = try connection.callPipelined(keys.schedules(shards: configuration.intakeShards).map {
+        let claims = try connection.callPipelined(keys.schedulesClaimed(shards: configuration.intakeShards).map {
             (SweepClaimScript.function, SweepClaimScript.command(schedule: $0.sweep, limit: claimLimit))
         })
-        let workspaces = try claims.flatMap { try $0.orThrow().array ?? [] }.compactMap { $0.string.flatMap(Identifier.init) }
-        guard !workspaces.isEmpty else { return 0 }
+        // A claim removed its members from its schedule: sweep what every claim that worked
+        // returned, and only then report one that failed.
+        let claimFailure = claims.lazy.compactMap(\.serverError).first
+        let workspaces = claims.flatMap { $0.array ?? [] }.compactMap { $0.string.flatMap(Identifier.init) }
+        guard !workspaces.isEmpty else {
+            if let claimFailure { throw claimFailure }
+            return 0
+        }
 
         let cutoff = try oldestUnappliedEntryTime(on: connection) - 1
         let calls = workspaces.map {
@@ -107,6 +113,7 @@ struct SessionSweeper {
             }
         }
         if !reschedule.isEmpty { _ = try connection.pipeline(reschedule) }
+        if let claimFailure { throw claimFailure }
         return expired
     }
 }

@@ -1,6 +1,6 @@
 -- Hands each workspace whose widget schedule is due to one worker: its score moves a lease
 -- ahead, so a worker that dies before finishing leaves it to another after the lease.
--- KEYS[1] the global schedule `sb:widget-schedule`; ARGV[1] now (ms, the worker's clock),
+-- KEYS[1] a widget schedule (`sb:widget-schedule`, or `sb:widget-schedule:<n>`); ARGV[1] now (ms, the worker's clock),
 -- ARGV[2] lease (ms), ARGV[3] how many at most.
 register('widget_claim', function(KEYS, ARGV)
   local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
