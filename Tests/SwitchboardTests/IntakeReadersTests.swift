@@ -55,6 +55,33 @@ struct IntakeReadersTests {
         #expect(pending == [0, 4, 4])
     }
 
+    /// While the loop takes back its pending entries the readers read nothing new (else under
+    /// load the taking back never ends); after resume they read what was written meanwhile.
+    @Test func pausedReadersReadNothingNewUntilResumed() throws {
+        let connection = try TestRedis.connection()
+        defer { _ = try? connection.send(RedisCommand("DEL", arguments: streams)) }
+        for stream in streams { try connection.send(RedisCommand("XGROUP", "CREATE", stream, "switchboard", "0", "MKSTREAM")) }
+        var configuration = try configuration()
+        configuration.readBlock = .milliseconds(200)
+        let readers = IntakeReaders(groups: streams.map { [$0] }, configuration: configuration)
+        defer { readers.stop() }
+        readers.pause()
+        // Once the reads in hand have ended, no reader is blocked in Redis any more.
+        let blocked = { () -> Bool in
+            let clients = (try? connection.send(RedisCommand("CLIENT", "LIST")).string) ?? ""
+            return clients.split(separator: "\n").contains { $0.contains("name=switchboard-worker-reader-test-reader") && $0.contains("flags=b") }
+        }
+        #expect(eventually(upTo: 10) { !blocked() }, "the paused readers stopped reading")
+        for stream in streams { try connection.send(RedisCommand("XADD", stream, "*", "op", "agent.heartbeat")) }
+        let pending = try connection.pipeline(streams.map { RedisCommand("XPENDING", $0, "switchboard") }).map { $0.array?.first?.int ?? -1 }
+        #expect(pending == [0, 0, 0], "nothing read while paused")
+
+        readers.resume()
+        let (records, failures) = take(from: readers) { $0.count >= 3 }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(records.count == 3)
+    }
+
     @Test func aFailedReadIsHandedToTheLoopAndStopEndsEveryReader() throws {
         let connection = try TestRedis.connection()
         defer { _ = try? connection.send(RedisCommand("DEL", arguments: streams)) }

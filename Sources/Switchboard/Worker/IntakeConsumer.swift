@@ -33,8 +33,10 @@ final class IntakeConsumer {
     }
     /// Set while own pending entries must be taken back before new ones are read.
     var recovery: Recovery? = .startup {
-        // What the readers delivered is pending with this worker: taken back with the rest.
-        didSet { if recovery != nil { readers?.discardDelivered() } }
+        // The readers pause while own pending entries are taken back (what they delivered is
+        // pending with this worker: taken back with the rest), and read again after. Setting
+        // `.retry` again at each round of taking back re-runs this on purpose: harmless.
+        didSet { if recovery != nil { readers?.pause() } else if oldValue != nil { readers?.resume() } }
     }
     /// On a Redis Cluster, the threads that read the intake (started on the first read).
     private var readers: IntakeReaders?

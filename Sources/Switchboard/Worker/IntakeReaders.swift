@@ -23,6 +23,7 @@ final class IntakeReaders: Sendable {
     // Guarded by `state`: written and read only while `state` is locked.
     nonisolated(unsafe) private var delivered: [(reader: Int, delivery: Delivery)] = []
     nonisolated(unsafe) private var stopping = false
+    nonisolated(unsafe) private var paused = false
     nonisolated(unsafe) private var running = 0
 
     /// Starts one reader per group of `groups` (each a list of streams one command may read).
@@ -58,10 +59,23 @@ final class IntakeReaders: Sendable {
         return taken
     }
 
-    /// Drops what was delivered and not taken: after a failure the loop takes back every
-    /// entry pending with this worker (these among them) from Redis itself.
-    func discardDelivered() {
+    /// Stops new reads (a read in hand still completes) and drops what was delivered: while
+    /// the loop takes back the entries pending with this worker, reading on would only pull
+    /// new entries into that pending list, so that the taking back never ends under load.
+    func pause() {
         state.lock()
+        paused = true
+        delivered.removeAll()
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// Reads again after ``pause()``. What a read in hand delivered during the pause is
+    /// dropped: it is pending with this worker, so it was taken back with the rest, or is
+    /// claimed again once idle for --claim-idle; handling it too would apply it twice.
+    func resume() {
+        state.lock()
+        paused = false
         delivered.removeAll()
         state.broadcast()
         state.unlock()
@@ -88,6 +102,10 @@ final class IntakeReaders: Sendable {
         let connection = RedisConnection(configuration: redis)
         connection.interruptWait = { [self] in isStopping }
         while !isStopping {
+            state.lock()
+            while paused && !stopping { state.wait() }
+            state.unlock()
+            guard !isStopping else { break }
             let delivery: Delivery?
             do {
                 let reply = try connection.sendReturningErrors(command, timeout: timeout)
