@@ -65,13 +65,20 @@ struct IntakeReadersTests {
         configuration.readBlock = .milliseconds(200)
         let readers = IntakeReaders(groups: streams.map { [$0] }, configuration: configuration)
         defer { readers.stop() }
-        readers.pause()
-        // Once the reads in hand have ended, no reader is blocked in Redis any more.
-        let blocked = { () -> Bool in
+        // The readers' connections, as Redis lists them.
+        let readerClients = { () -> [Substring] in
             let clients = (try? connection.send(RedisCommand("CLIENT", "LIST")).string) ?? ""
-            return clients.split(separator: "\n").contains { $0.contains("name=switchboard-worker-reader-test-reader") && $0.contains("flags=b") }
+            return clients.split(separator: "\n").filter { $0.contains("name=switchboard-worker-reader-test-reader-") }
         }
-        #expect(eventually(upTo: 10) { !blocked() }, "the paused readers stopped reading")
+        // Every reader is connected and reading (blocked in its XREADGROUP) before the pause.
+        #expect(eventually(upTo: 15) { let clients = readerClients(); return clients.count == 3 && clients.allSatisfy { $0.contains("flags=b") } })
+        readers.pause()
+        // Paused: after its read in hand (200 ms) no reader sends a command again, so each link
+        // stays idle (an unpaused reader reads again at once).
+        #expect(eventually(upTo: 15) {
+            let clients = readerClients()
+            return clients.count == 3 && clients.allSatisfy { !$0.contains("flags=b") && !$0.contains(" idle=0 ") }
+        }, "the paused readers stopped reading")
         for stream in streams { try connection.send(RedisCommand("XADD", stream, "*", "op", "agent.heartbeat")) }
         let pending = try connection.pipeline(streams.map { RedisCommand("XPENDING", $0, "switchboard") }).map { $0.array?.first?.int ?? -1 }
         #expect(pending == [0, 0, 0], "nothing read while paused")
