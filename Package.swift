@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Switchboard: presence and routing for live chat, stateless Swift workers over Redis.
-// No package dependencies by design: the toolchain and Debian's hiredis only.
+// No package dependencies by design: the toolchain, Debian's hiredis and OpenSSL's libcrypto only.
 import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
@@ -19,6 +19,11 @@ let package = Package(
             name: "CHiredis",
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
         .target(

@@ -1,11 +1,12 @@
 # Shared by scripts/run.sh and scripts/test.sh: make sure a fresh Debian 12 machine has
-# what Switchboard needs (hiredis, redis-server, redis-tools, a Swift 6 toolchain; for the
+# what Switchboard needs (hiredis, OpenSSL's libcrypto, redis-server, redis-tools, a Swift 6 toolchain; for the
 # tests also the Lua lint's lua5.1 and lua-check).
 
 # Installs the Debian packages that are missing (apt-get update first, as on a fresh machine).
 ensure_debian_packages() {
   local missing=()
   dpkg -s libhiredis-dev >/dev/null 2>&1 || missing+=(libhiredis-dev)
+  dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   [ ${#missing[@]} -eq 0 ] && return 0
