@@ -14,6 +14,7 @@ scripts/check-self-contained.sh
 ensure_debian_packages
 ensure_lua_lint
 ensure_python_redis
+ensure_browser
 ensure_swift
 
 # The Lua first: a syntax error fails here, with its file and line, before any Redis sees it.

@@ -91,10 +91,12 @@ stop_private_redis() {
 }
 
 # The end-to-end tests drive Switchboard from Python too (redis-py), as integrators do, parse
-# /metrics with the Prometheus client's own parser, and validate the deploy files
-# (PyYAML; check-jsonschema, which ships the official Compose schema as vendor.compose-spec).
-PYTHON_TEST_MODULES=(redis prometheus_client yaml check_jsonschema)
-PYTHON_TEST_PACKAGES=(redis prometheus_client PyYAML check-jsonschema)
+# /metrics with the Prometheus client's own parser, validate the deploy files (PyYAML;
+# check-jsonschema, which ships the official Compose schema as vendor.compose-spec), speak to
+# the gateway with an independent WebSocket library (websockets) and drive a real browser
+# (selenium, with Debian's chromium and chromium-driver: ensure_browser).
+PYTHON_TEST_MODULES=(redis prometheus_client yaml check_jsonschema websockets selenium)
+PYTHON_TEST_PACKAGES=(redis prometheus_client PyYAML check-jsonschema websockets selenium)
 ensure_python_redis() {
   command -v python3 >/dev/null 2>&1 || { apt_install python3; }
   local module missing=0
@@ -107,6 +109,16 @@ ensure_python_redis() {
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   python3 -m pip install --quiet --disable-pip-version-check "${PYTHON_TEST_PACKAGES[@]}" 2>/dev/null \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PYTHON_TEST_PACKAGES[@]}"
+}
+
+# The team view's browser tests: Debian's headless Chromium and its WebDriver (chromedriver).
+ensure_browser() {
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "switchboard: installing ${missing[*]} for the browser tests" >&2
+  apt_install "${missing[@]}"
 }
 
 apt_install() {
