@@ -3,8 +3,8 @@
 usage: python3 token_check.py SECRET_FILE TOKEN...
 
 For each token, one line: `ok <claims as JSON>` when it is a JWT signed with HS256 under the
-secret file's bytes (less trailing newlines), with a header of alg HS256 (typ JWT or none) and
-the claims sub, workspace and role valid and exp in the future; else `refused: <why>`. Exit
+secret file's bytes (less trailing newlines, \n or \r\n), with a header of alg HS256 (typ JWT or none) and
+the claims sub, workspace and role valid, exp in the future and nbf, if any, past; else `refused: <why>`. Exit
 status 0 when every token is ok, 1 otherwise. Standard library only.
 """
 import base64
@@ -44,6 +44,8 @@ def check(secret, token, now):
         return None, f"claim role is {claims.get('role')!r}"
     if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
         return None, f"claim exp is {claims.get('exp')!r}, expected a whole number of seconds after {now}"
+    if "nbf" in claims and (not isinstance(claims["nbf"], int) or claims["nbf"] > now):
+        return None, f"claim nbf is {claims['nbf']!r}"
     if "iat" in claims and not isinstance(claims["iat"], int):
         return None, f"claim iat is {claims['iat']!r}"
     return claims, None
@@ -51,7 +53,7 @@ def check(secret, token, now):
 
 def main():
     with open(sys.argv[1], "rb") as handle:
-        secret = handle.read().rstrip(b"\n")
+        secret = handle.read().rstrip(b"\r\n")
     now, failed = int(time.time()), False
     for token in sys.argv[2:]:
         try:
