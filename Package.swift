@@ -71,5 +71,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
         .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
         .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strictSettings),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
     ]
 )
