@@ -73,5 +73,7 @@ let package = Package(
         .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
         .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strictSettings),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
+        .target(name: "Tokens", dependencies: ["Crypto", "Switchboard"], swiftSettings: strictSettings),
+        .testTarget(name: "TokensTests", dependencies: ["Tokens", "Crypto", "ChildProcess"], swiftSettings: strictSettings),
     ]
 )
