@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics", "Tokens"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess"],
+            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess", "Tokens"],
             exclude: ["Python"],
             swiftSettings: strictSettings
         ),
@@ -73,5 +73,7 @@ let package = Package(
         .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
         .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strictSettings),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
+        .target(name: "Tokens", dependencies: ["Crypto", "Switchboard"], swiftSettings: strictSettings),
+        .testTarget(name: "TokensTests", dependencies: ["Tokens", "Crypto", "ChildProcess"], swiftSettings: strictSettings),
     ]
 )
