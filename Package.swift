@@ -69,7 +69,11 @@ let package = Package(
         .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard", "TestSupport", "ChildProcess"], swiftSettings: strictSettings),
         .target(name: "Metrics", swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
-        .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
-        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(name: "HTTPEndpoint", dependencies: ["EventLoop"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint", "EventLoop"], swiftSettings: strictSettings),
+        // Linux's epoll and eventfd headers (Glibc's module leaves them out); nothing to link.
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "EventLoop", dependencies: ["CEpoll"], swiftSettings: strictSettings),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strictSettings),
     ]
 )
