@@ -146,12 +146,13 @@ public final class EventLoop: @unchecked Sendable {
     /// the loop has stopped.
     @discardableResult
     public func submit(_ work: @escaping @Sendable () -> Void) -> Bool {
-        let accepted = shared.withLock { shared in
-            guard shared.phase == .created || shared.phase == .running || shared.phase == .stopping else { return false }
+        let (accepted, mustWake) = shared.withLock { shared in
+            guard shared.phase != .stopped else { return (false, false) }
             shared.queue.append(work)
-            return true
+            // Work already waiting means a wake-up is already on its way.
+            return (true, shared.queue.count == 1)
         }
-        if accepted { wake() }
+        if mustWake { wake() }
         return accepted
     }
 

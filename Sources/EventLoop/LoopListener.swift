@@ -16,7 +16,8 @@ public final class LoopListener: @unchecked Sendable {
 
     private let descriptor: Int32
     private var token: UInt64 = 0
-    private let onAccept: (LoopConnection) -> Void
+    /// Let go of on close: what it captures (a server, say) may hold the listener.
+    private var onAccept: ((LoopConnection) -> Void)?
     private var isOpen = true
     private var backOff: LoopTimer?
 
@@ -43,6 +44,7 @@ public final class LoopListener: @unchecked Sendable {
         }
         guard isOpen else { return }
         isOpen = false
+        onAccept = nil
         backOff?.cancel()
         loop.unregister(descriptor: descriptor, token: token)
         Glibc.close(descriptor)
@@ -78,7 +80,7 @@ extension LoopListener: LoopRegistered {
             // Small messages (events, pings) go out at once rather than waiting to be coalesced.
             var one: Int32 = 1
             setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            onAccept(LoopConnection(loop: loop, descriptor: connection, peer: SocketAddress.display(storage)))
+            onAccept?(LoopConnection(loop: loop, descriptor: connection, peer: SocketAddress.display(storage)))
         }
     }
 

@@ -42,7 +42,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// Connections whose request is being read or answered (not those taken over).
     private var connections: [ObjectIdentifier: LoopConnection] = [:]
 
-    /// Creates a server; ``start()`` listens. `handler` runs on the loop's thread.
+    /// Creates a server; ``start()`` listens. `handler` runs on the loop's thread. A started server
+    /// lives until ``stop()`` or its loop stops, referenced or not.
     public init(loop: EventLoop, host: String, port: Int, requestTimeout: Duration = .seconds(5),
                 maximumBodyLength: Int = 64 * 1024, handler: @escaping (HTTPExchange) -> Void) {
         self.loop = loop
@@ -64,9 +65,8 @@ public final class HTTPServer: @unchecked Sendable {
                     let address = SocketAddress.display(host: SocketAddress.normalized(host: host), port: listener.port)
                     throw HTTPEndpointError(address: address, reason: "this server is already listening", hint: "call stop() before starting it again")
                 }
-                let listener = try loop.listen(host: host, port: port) { [weak self] connection in
-                    if let self { self.accept(connection) } else { connection.close() }
-                }
+                // The listener holds the server: it serves while it listens, until stop().
+                let listener = try loop.listen(host: host, port: port) { connection in self.accept(connection) }
                 self.listener = listener
                 listening.withLock { $0 = listener.port }
             }
