@@ -3,11 +3,6 @@
 
 import EventLoop
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Serves `GET` and `HEAD` requests with a handler, e.g. `/healthz` and `/metrics` for Prometheus.
 ///
@@ -43,7 +38,6 @@ public final class HTTPEndpoint: Sendable {
 
     private struct Running: Sendable {
         let loop: EventLoop
-        let server: HTTPServer
         let port: Int
     }
 
@@ -99,7 +93,7 @@ public final class HTTPEndpoint: Sendable {
                 loop.stop()
                 throw error
             }
-            running = Running(loop: loop, server: server, port: server.boundPort ?? port)
+            running = Running(loop: loop, port: server.boundPort ?? port)
         }
     }
 
