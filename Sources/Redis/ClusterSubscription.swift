@@ -65,9 +65,10 @@ struct ClusterSubscription {
         }
         func subscribe(_ channel: String) throws(RedisClientError) { try subscribe(channel, on: router.primary(ofSlot: ClusterSlot.of(channel))) }
         func unsubscribe(_ channel: String) throws(RedisClientError) {
-            book.sentUnsubscribe(channel)
+            // Every channel subscribed on this connection has its node.
             guard let node = nodeOfChannel.removeValue(forKey: channel), let link = links[node] else { return }
             try link.send("SUNSUBSCRIBE", channel)
+            book.sentUnsubscribe(channel)
         }
 
         for channel in channels { try subscribe(channel) }
@@ -145,9 +146,8 @@ struct ClusterSubscription {
                 }
             }
             if announced { for group in book.takeConfirmedGroups() { deliver(.subscribed(group)) } }
-            switch try waitForReplies(Array(links.values)) {
-            case .replies: continue
-            case .changes:
+            let woken = try waitForReplies(Array(links.values))
+            if woken.changes {
                 for change in requests.take().changes {
                     let toSend = book.apply(change)
                     switch change {
@@ -155,10 +155,8 @@ struct ClusterSubscription {
                     case .unsubscribe: for channel in toSend { try unsubscribe(channel) }
                     }
                 }
-                continue
-            case .nothing:
-                break
             }
+            if woken.replies || woken.changes { continue }
             let now = clock.now
             for link in links.values {
                 if let sent = link.pingSentAt {
@@ -177,18 +175,15 @@ struct ClusterSubscription {
         }
     }
 
-    /// What woke a wait.
-    private enum Wake { case replies, changes, nothing }
-
     /// Waits up to 100 ms for any link to become readable, or for channel changes, and reads
-    /// what arrived.
-    private func waitForReplies(_ links: [NodeLink]) throws(RedisClientError) -> Wake {
+    /// what arrived; says which came (both may: a busy link never holds changes back).
+    private func waitForReplies(_ links: [NodeLink]) throws(RedisClientError) -> (replies: Bool, changes: Bool) {
         var descriptors = [pollfd(fd: requests.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             + links.map { pollfd(fd: $0.context.fileDescriptor, events: Int16(POLLIN), revents: 0) }
-        guard poll(&descriptors, nfds_t(descriptors.count), 100) > 0 else { return .nothing }
+        guard poll(&descriptors, nfds_t(descriptors.count), 100) > 0 else { return (false, false) }
         for (link, descriptor) in zip(links, descriptors.dropFirst()) where descriptor.revents != 0 {
             try link.connection.guarded { () throws(RedisClientError) in try link.context.readAvailable() }
         }
-        return descriptors.dropFirst().contains { $0.revents != 0 } ? .replies : .changes
+        return (descriptors.dropFirst().contains { $0.revents != 0 }, descriptors[0].revents != 0)
     }
 }
