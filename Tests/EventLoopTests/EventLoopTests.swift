@@ -247,6 +247,28 @@ struct EventLoopTests {
         withExtendedLifetime(sleeper) {}
     }
 
+    /// Thousands of small messages queued behind a slow peer arrive whole and in order.
+    @Test func manySmallBufferedWritesArriveInOrder() throws {
+        let loop = try startedLoop()
+        defer { loop.stop() }
+        // More than the kernel's socket buffers take (up to 4 MiB), in 64-byte messages.
+        let messages = (0..<100_000).map { Array("message \($0);".utf8) + [UInt8](repeating: 0x2E, count: 64 - "message \($0);".utf8.count) }
+        let queued = DispatchSemaphore(value: 0)
+        let buffered = Locked(0)
+        let port = try listen(on: loop) { connection in
+            connection.writeBufferLimit = 16 * 1024 * 1024
+            let refused = messages.filter { !connection.write($0) }.count
+            #expect(refused == 0)
+            buffered.withLock { $0 = connection.bufferedBytes }
+            queued.signal()
+        }
+        let client = try BlockingClient(port: port, receiveBuffer: 4096)
+        try #require(arrives(queued))
+        #expect(buffered.value > 0, "the socket took it all: nothing was queued")
+        let expected = messages.flatMap { $0 }
+        #expect(try client.read(count: expected.count) == expected)
+    }
+
     @Test func onCloseRunsOnceWhenThePeerEndsTheStream() throws {
         let loop = try startedLoop()
         defer { loop.stop() }
