@@ -71,5 +71,11 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
         .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
         .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(
+            name: "Gateway",
+            dependencies: ["Switchboard", "Redis", "Logging", "Metrics", "HTTPEndpoint"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Switchboard"], swiftSettings: strictSettings),
     ]
 )
