@@ -73,7 +73,9 @@ let package = Package(
         .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
         .target(
             name: "Gateway",
-            dependencies: ["Switchboard", "Redis", "Logging", "Metrics", "HTTPEndpoint"],
+            dependencies: ["Switchboard", "Redis", "Logging", "Metrics", "HTTPEndpoint", "EventLoop", "WebSocket", "Tokens", "Crypto"],
+            // The team view page, compiled into the binary and served at /app/.
+            resources: [.embedInCode("App")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Switchboard"], swiftSettings: strictSettings),

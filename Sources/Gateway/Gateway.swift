@@ -1,0 +1,372 @@
+// The gateway: dashboards' WebSocket and Server-Sent Events streams of their workspace's
+// events, their actions written as intake entries, and the team view page, served by a
+// worker on a listener of its own.
+//
+// Threads: one event loop (every socket, every hub, every stream), one Redis thread for
+// reads (snapshots, events), one for intake writes, and the feed subscriber's. Redis work
+// never runs on the loop; its results come back with `loop.execute`.
+import Crypto
+import Foundation
+import EventLoop
+import HTTPEndpoint
+import Logging
+import Metrics
+import Redis
+import Switchboard
+import Tokens
+import WebSocket
+
+/// The gateway's settings.
+public struct GatewayConfiguration: Sendable {
+    /// The address to listen on (`0.0.0.0`, `127.0.0.1`, `::`).
+    public var host: String
+    /// The port; 0 lets the system choose.
+    public var port: Int
+    /// Verifies the workspace tokens.
+    public var signer: TokenSigner
+    /// The Redis to read and write.
+    public var redis: RedisConfiguration
+    /// The key layout.
+    public var keys: KeySchema
+    /// The intake shard count, as the worker's.
+    public var intakeShards: Int
+    /// The most streams open at once; more are refused with 503.
+    public var maximumConnections = 10_000
+    /// How often streams are pinged and their sessions' heartbeats written.
+    public var pingInterval: Duration = .seconds(20)
+    /// Per-client limits.
+    var limits = GatewayLimits()
+
+    /// Creates a configuration with the default limits.
+    public init(host: String, port: Int, signer: TokenSigner, redis: RedisConfiguration, keys: KeySchema, intakeShards: Int) {
+        self.host = host
+        self.port = port
+        self.signer = signer
+        self.redis = redis
+        self.keys = keys
+        self.intakeShards = intakeShards
+    }
+}
+
+/// A running gateway. `start()` listens; `stop()` closes every stream (logging its session
+/// out) and ends its threads.
+public final class Gateway: @unchecked Sendable {
+    // @unchecked: everything mutable below is confined to `loop`'s thread; the rest is Sendable.
+    public let configuration: GatewayConfiguration
+    let logger: Logger
+    let metrics: GatewayMetrics
+    private let loop: EventLoop
+    private let readThread: RedisThread
+    private let writeThread: RedisThread
+    private let reader: GatewayReader
+    private let writer: IntakeWriter
+    private var server: HTTPServer?
+    private var subscriber: RedisSubscriber?
+
+    // Loop-confined.
+    private var hubs: [Identifier: WorkspaceHub] = [:]
+    private var hubsByChannel: [String: WorkspaceHub] = [:]
+    private var streams: [ObjectIdentifier: GatewayStream] = [:]
+    private var ticker: LoopTimer?
+
+    /// Creates a gateway counting in `registry`; nothing runs before ``start()``.
+    public init(configuration: GatewayConfiguration, logger: Logger, registry: MetricsRegistry) throws {
+        self.configuration = configuration
+        self.logger = logger
+        metrics = GatewayMetrics(registry: registry)
+        loop = try EventLoop(name: "gateway")
+        let loop = self.loop
+        let onLoop: @Sendable (@escaping @Sendable () -> Void) -> Void = { loop.execute($0) }
+        readThread = RedisThread(name: "gateway reads", configuration: Self.redis(configuration.redis, role: "reads"))
+        writeThread = RedisThread(name: "gateway writes", configuration: Self.redis(configuration.redis, role: "writes"))
+        reader = GatewayReader(thread: readThread, keys: configuration.keys, onLoop: onLoop)
+        writer = IntakeWriter(thread: writeThread, keys: configuration.keys, shards: configuration.intakeShards, logger: logger, onLoop: onLoop)
+    }
+
+    private static func redis(_ configuration: RedisConfiguration, role: String) -> RedisConfiguration {
+        var configuration = configuration
+        configuration.clientName = (configuration.clientName ?? "switchboard") + "-gateway-" + role
+        return configuration
+    }
+
+    /// Listens and starts serving.
+    /// - Throws: ``HTTPEndpointError`` when the address cannot be bound, or an
+    ///   ``EventLoopError`` when the loop cannot start.
+    public func start() throws {
+        try loop.start()
+        let server = HTTPServer(loop: loop, host: configuration.host, port: configuration.port,
+                                maximumBodyLength: configuration.limits.maximumMessageLength) { [weak self] exchange in
+            guard let self else { return exchange.respond(HTTPResponse(status: 503, body: "stopping\n")) }
+            self.route(exchange)
+        }
+        do {
+            try server.start()
+        } catch {
+            loop.stop()
+            throw error
+        }
+        self.server = server
+        let subscriber = RedisSubscriber(configuration: Self.redis(configuration.redis, role: "feed")) { [weak self] event in
+            self?.feed(event)
+        }
+        self.subscriber = subscriber
+        subscriber.start()
+        loop.execute { [self] in scheduleTick() }
+    }
+
+    /// `host:port` (`[host]:port` for IPv6) as bound.
+    public var address: String {
+        SocketAddress.display(host: SocketAddress.normalized(host: configuration.host), port: server?.boundPort ?? configuration.port)
+    }
+
+    /// Closes every stream (1001, its session logged out), stops listening and ends the threads.
+    public func stop() {
+        guard let server else { return }
+        try? loop.sync {
+            ticker?.cancel()
+            let open = Array(streams.values)
+            streams.removeAll()
+            writer.submit(open.map { Self.session(.logout, of: $0) })
+            for stream in open {
+                stream.close(code: .goingAway, reason: "The worker is stopping: reconnect with since=<last version received>.")
+            }
+            for hub in hubs.values { hub.close() }
+            hubs.removeAll()
+            hubsByChannel.removeAll()
+        }
+        server.stop()
+        subscriber?.stop()
+        writeThread.stop()  // the logouts are written first
+        readThread.stop()
+        loop.stop()
+        self.server = nil
+    }
+
+    // MARK: Routes (loop thread)
+
+    private func route(_ exchange: HTTPExchange) {
+        let request = exchange.request
+        let path = request.path
+        if path == "/app" || path.hasPrefix("/app/") {
+            return TeamViewFiles.serve(exchange)
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "workspaces",
+              parts[4] == "events" || parts[4] == "intake" else {
+            return refuse(exchange, 404, "No such endpoint: the gateway serves GET /v1/workspaces/<workspace>/events, POST /v1/workspaces/<workspace>/intake and /app/.")
+        }
+        guard let workspace = Identifier(String(parts[3])) else {
+            return refuse(exchange, 404, "No such workspace: '\(parts[3])' is not a workspace id (1 to 64 letters, digits, '.', '_', '@' or '-').")
+        }
+        let query = Self.query(request.query)
+        if parts[4] == "events" {
+            guard request.method == "GET" else {
+                return refuse(exchange, 405, "The events stream takes GET (a WebSocket upgrade, or Server-Sent Events).", headers: [("Allow", "GET")])
+            }
+            openStream(exchange, workspace: workspace, query: query)
+        } else {
+            guard request.method == "POST" else {
+                return refuse(exchange, 405, "The intake takes POST with one JSON action as the body.", headers: [("Allow", "POST")])
+            }
+            guard let viewer = authorize(exchange, workspace: workspace, query: query) else { return }
+            act(exchange.body, viewer: viewer) { reply in
+                let status = reply.entry != nil ? 202 : reply.status
+                exchange.respond(HTTPResponse(status: status, contentType: "application/json", body: Array((reply.json + "\n").utf8)))
+            }
+        }
+    }
+
+    /// The token's viewer, or nil after answering 401 or 403.
+    private func authorize(_ exchange: HTTPExchange, workspace: Identifier, query: [String: String]) -> GatewayViewer? {
+        var token = query["token"]
+        if let header = exchange.request.header("Authorization") {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { token = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        guard let token, !token.isEmpty else {
+            refuse(exchange, 401, "No token: send Authorization: Bearer <token>, or ?token=<token> (switchboard token mints one).",
+                   headers: [("WWW-Authenticate", "Bearer")])
+            return nil
+        }
+        let claims: WorkspaceClaims
+        do {
+            claims = try configuration.signer.verify(token, now: Int(Date().timeIntervalSince1970))
+        } catch {
+            refuse(exchange, 401, error.reason, headers: [("WWW-Authenticate", "Bearer error=\"invalid_token\"")])
+            return nil
+        }
+        guard claims.workspace == workspace.rawValue else {
+            refuse(exchange, 403, "This token is for workspace '\(claims.workspace)', not '\(workspace.rawValue)': ask for a token of this workspace.")
+            return nil
+        }
+        guard let agent = Identifier(claims.agent) else {
+            refuse(exchange, 401, "The token's sub is not an agent id.")
+            return nil
+        }
+        return GatewayViewer(agent: agent, workspace: workspace, role: claims.role)
+    }
+
+    private func openStream(_ exchange: HTTPExchange, workspace: Identifier, query: [String: String]) {
+        guard let viewer = authorize(exchange, workspace: workspace, query: query) else { return }
+        var resumeAfter: Int?
+        if let text = query["since"] ?? exchange.request.header("Last-Event-ID") {
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let version = Int(text) else {
+                return refuse(exchange, 400, "'since' (or Last-Event-ID) is \(JSONText.quoted(text)); expected the version of the last event received, a whole number.")
+            }
+            resumeAfter = version
+        }
+        guard streams.count < configuration.maximumConnections else {
+            return refuse(exchange, 503, "This worker has its maximum of \(configuration.maximumConnections) streams open; try again later or another worker.",
+                          headers: [("Retry-After", "5")])
+        }
+        let kind: StreamKind
+        let head: String
+        if exchange.request.header("Upgrade")?.lowercased().contains("websocket") == true {
+            switch WebSocketHandshake.accept(exchange.request) {
+            case .failure(let refusal):
+                return refuse(exchange, refusal.status, refusal.reason, headers: refusal.status == 426 ? [("Sec-WebSocket-Version", "13")] : [])
+            case .success(let headers):
+                kind = .webSocket
+                head = "HTTP/1.1 101 Switching Protocols\r\n" + headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+            }
+        } else {
+            kind = .serverSentEvents
+            head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n\r\n"
+        }
+        let leftover = exchange.takeOver()
+        let connection = exchange.connection
+        _ = connection.write(Array(head.utf8))
+        let session = Identifier("gw-" + SecureRandom.bytes(count: 12).map { String($0, radix: 16).leftPadded(to: 2) }.joined())!
+        let stream = GatewayStream(kind: kind, connection: connection, viewer: viewer, session: session, resumeAfter: resumeAfter,
+                                   gateway: self, limits: configuration.limits)
+        streams[ObjectIdentifier(stream)] = stream
+        metrics.connections.increment(labels: ["protocol": kind.label])
+        logger.debug("gateway stream opened", metadata: ["protocol": kind.label, "peer": connection.peer, "workspace": workspace.rawValue,
+                                                         "agent": viewer.agent.rawValue, "session": session.rawValue])
+        writer.submit([Self.session(.login, of: stream)])
+        hub(for: workspace).add(stream)
+        if !leftover.isEmpty { connection.onData?(leftover) }
+    }
+
+    /// A stream's connection closed (whoever closed it): its session ends.
+    func streamClosed(_ stream: GatewayStream) {
+        guard streams.removeValue(forKey: ObjectIdentifier(stream)) != nil else { return }
+        metrics.connections.decrement(labels: ["protocol": stream.kind.label])
+        logger.debug("gateway stream closed", metadata: ["protocol": stream.kind.label, "peer": stream.connection.peer,
+                                                         "workspace": stream.viewer.workspace.rawValue, "session": stream.session.rawValue])
+        writer.submit([Self.session(.logout, of: stream)])
+        let workspace = stream.viewer.workspace
+        guard let hub = hubs[workspace] else { return }
+        hub.remove(stream)
+        if hub.isEmpty {
+            hub.close()
+            hubs[workspace] = nil
+            let channel = configuration.keys.feed(workspace: workspace)
+            hubsByChannel[channel] = nil
+            subscriber?.unsubscribe([channel])
+        }
+    }
+
+    /// Writes a client's action; `reply` gets what to tell the client.
+    func act(_ json: [UInt8], viewer: GatewayViewer, reply: @escaping (ActionReply) -> Void) {
+        switch GatewayAction.parse(json, viewer: viewer) {
+        case .failure(let refusal):
+            metrics.actions.increment(labels: ["outcome": "refused"])
+            reply(ActionReply(type: "error", json: GatewayMessages.error(id: refusal.id, refusal.sentence), entry: nil, status: 400))
+        case .success(let action):
+            writer.submit(action.entry) { [metrics, logger] result in
+                switch result {
+                case .success(let entry):
+                    metrics.actions.increment(labels: ["outcome": "accepted"])
+                    reply(ActionReply(type: "accepted", json: GatewayMessages.accepted(id: action.id, entry: entry), entry: entry, status: 202))
+                case .failure(let error):
+                    metrics.actions.increment(labels: ["outcome": "failed"])
+                    logger.error("gateway could not write an action", metadata: ["op": action.entry.command.op, "error": "\(error)"])
+                    reply(ActionReply(type: "error", json: GatewayMessages.error(id: action.id, "Redis did not take the action (\(error)); nothing was written, send it again."),
+                                      entry: nil, status: 503))
+                }
+            }
+        }
+    }
+
+    private func refuse(_ exchange: HTTPExchange, _ status: Int, _ sentence: String, headers: [(name: String, value: String)] = []) {
+        metrics.refusals.increment(labels: ["status": String(status)])
+        exchange.respond(HTTPResponse(status: status, contentType: "application/json", body: GatewayMessages.refusal(sentence)), extraHeaders: headers)
+    }
+
+    // MARK: Hubs and the feed
+
+    private func hub(for workspace: Identifier) -> WorkspaceHub {
+        if let hub = hubs[workspace] { return hub }
+        let hub = WorkspaceHub(workspace: workspace, reads: reader) { [loop] delay, work in loop.schedule(after: delay, work) }
+        let channel = configuration.keys.feed(workspace: workspace)
+        hubs[workspace] = hub
+        hubsByChannel[channel] = hub
+        subscriber?.subscribe([channel])
+        return hub
+    }
+
+    /// The feed subscriber's events (its thread): handed to the hubs on the loop.
+    private func feed(_ event: RedisSubscriberEvent) {
+        switch event {
+        case .subscribed(let channels):
+            loop.execute { [self] in for channel in channels { hubsByChannel[channel]?.subscribed() } }
+        case .message(let message):
+            guard let version = Int(message.text) else { return }
+            loop.execute { [self] in hubsByChannel[message.channel]?.woke(upTo: version) }
+        case .ready, .resumedAfterGap:
+            loop.execute { [self] in for hub in hubs.values { hub.mayHaveMissed() } }
+        case .disconnected(let error):
+            logger.error("gateway feed subscription lost; reconnecting", metadata: ["error": "\(error)"])
+        @unknown default:
+            break
+        }
+    }
+
+    // MARK: Liveness and sessions
+
+    private func scheduleTick() {
+        ticker = loop.schedule(after: configuration.pingInterval) { [weak self] in self?.tick() }
+    }
+
+    /// Every ping interval: ping every stream, and write a heartbeat for every session.
+    private func tick() {
+        let open = Array(streams.values)
+        for stream in open { stream.tick() }
+        writer.submit(open.filter { $0.connection.isOpen }.map { Self.session(.heartbeat, of: $0) })
+        scheduleTick()
+    }
+
+    private enum SessionEntry { case login, heartbeat, logout }
+
+    private static func session(_ kind: SessionEntry, of stream: GatewayStream) -> IntakeEntry {
+        let (agent, session) = (stream.viewer.agent, stream.session)
+        let command: IntakeCommand = switch kind {
+        case .login: .login(agent: agent, session: session)
+        case .heartbeat: .heartbeat(agent: agent, session: session)
+        case .logout: .logout(agent: agent, session: session)
+        }
+        return IntakeEntry(workspace: stream.viewer.workspace, command: command)
+    }
+
+    /// `?a=1&b=2` as a dictionary, percent-decoded; the first of a repeated name counts.
+    static func query(_ text: String?) -> [String: String] {
+        var values: [String: String] = [:]
+        for pair in (text ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (part: Substring) in String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part) }
+            let name = decode(parts[0])
+            if values[name] == nil { values[name] = parts.count == 2 ? decode(parts[1]) : "" }
+        }
+        return values
+    }
+}
+
+extension StreamKind {
+    /// `websocket` or `sse`, for metrics and logs.
+    var label: String { self == .webSocket ? "websocket" : "sse" }
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
+}
