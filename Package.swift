@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics", "Gateway", "Tokens"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
