@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
         .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
         .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strictSettings),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
         .target(
             name: "Gateway",
             dependencies: ["Switchboard", "Redis", "Logging", "Metrics", "HTTPEndpoint", "EventLoop", "WebSocket", "Tokens", "Crypto"],
