@@ -315,7 +315,7 @@ public final class Gateway: @unchecked Sendable {
             guard let version = Int(message.text) else { return }
             loop.execute { [self] in hubsByChannel[message.channel]?.woke(upTo: version) }
         case .ready, .resumedAfterGap:
-            loop.execute { [self] in for hub in hubs.values { hub.mayHaveMissed() } }
+            loop.execute { [self] in for hub in hubs.values { hub.resubscribed() } }
         case .disconnected(let error):
             logger.error("gateway feed subscription lost; reconnecting", metadata: ["error": "\(error)"])
         @unknown default:

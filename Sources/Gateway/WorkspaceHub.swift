@@ -133,8 +133,11 @@ final class WorkspaceHub {
         if version > lastVersion { readFeed() }
     }
 
-    /// Feed messages may have been lost (the subscription was re-established): read on.
-    func mayHaveMissed() { readFeed() }
+    /// The subscriber (re)subscribed every channel: feed messages may have been lost, so
+    /// read on; a hub still waiting for its subscription has it now.
+    func resubscribed() {
+        if phase == .subscribing { subscribed() } else { readFeed() }
+    }
 
     /// Reads the stream after its last entry read; one read at a time, another after it if asked meanwhile.
     private func readFeed() {

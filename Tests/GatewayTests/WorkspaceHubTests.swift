@@ -155,7 +155,7 @@ struct WorkspaceHubTests {
         #expect(reads.feedReads.isEmpty)
         hub.woke(upTo: 3)  // nothing new
         #expect(reads.feedReads.isEmpty)
-        hub.mayHaveMissed()
+        hub.resubscribed()
         reads.answerFeed(nil)
         #expect(client.received == ["1", "2", "3"])
     }
