@@ -1,4 +1,5 @@
 // Turning one JSON message into the bytes of a WebSocket text frame or a Server-Sent Event.
+import WebSocket
 
 /// The one place that frames messages for clients.
 enum MessageFraming {
@@ -7,12 +8,9 @@ enum MessageFraming {
     static func frame(_ json: [UInt8], kind: StreamKind, event: String, id: Int?) -> [UInt8] {
         switch kind {
         case .webSocket:
-            return json  // TODO: WebSocketWriter.text(utf8:)
+            WebSocketWriter.text(utf8: json)
         case .serverSentEvents:
-            var text = ""
-            if let id { text += "id: \(id)\n" }
-            text += "event: \(event)\ndata: "
-            return Array(text.utf8) + json + Array("\n\n".utf8)
+            ServerSentEvent(id: id.map(String.init), event: event, data: String(decoding: json, as: UTF8.self)).bytes
         }
     }
 }

@@ -181,7 +181,8 @@ final class WorkspaceHub {
     private func start(_ member: Member) {
         if let since = member.client.resumeAfter {
             member.sent = since
-            catchUp(member)
+            // Beyond what the hub has read: only Redis knows whether the stream has it.
+            if since > lastVersion { read(for: member, after: since) } else { catchUp(member) }
         } else {
             takeSnapshot(for: member)
         }
@@ -196,21 +197,29 @@ final class WorkspaceHub {
             for event in ring.events(after: sent) where !send(event, to: member) { return }
             return
         }
+        read(for: member, after: sent)
+    }
+
+    /// Reads the events after `sent` from Redis for one client, then catches it up.
+    private func read(for member: Member, after sent: Int) {
         member.state = .reading
         reads.events(of: workspace, afterVersion: sent, limit: Self.readLimit) { [self] result in
             guard !closed, members[ObjectIdentifier(member.client)] === member else { return }
             switch result {
+            case .success(.events(let events)) where events.isEmpty && sent >= lastVersion:
+                // Nothing after it in Redis either: the client is up to date.
+                catchUp(member)
             case .success(.events(let events)) where events.first?.version == sent + 1:
                 for event in events where event.version == (member.sent ?? 0) + 1 {
                     guard send(event, to: member) else { return }
                 }
                 catchUp(member)
             case .success:
-                // Not held, or nothing where the hub knows there is more (the stream was
-                // replaced): start over from the state.
+                // Not held (trimmed, or beyond the stream's end), or nothing where the hub
+                // knows there is more (the stream was replaced): start over from the state.
                 takeSnapshot(for: member)
             case .failure:
-                schedule(Self.retryDelay) { [self] in catchUp(member) }
+                schedule(Self.retryDelay) { [self] in read(for: member, after: member.sent ?? sent) }
             }
         }
     }

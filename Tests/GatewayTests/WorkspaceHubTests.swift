@@ -126,6 +126,25 @@ struct WorkspaceHubTests {
         #expect(trimmed.received == ["s13"])
     }
 
+    @Test func aResumeBeyondWhatTheHubReadIsCheckedInRedis() {
+        let reads = FakeReads()
+        let hub = liveHub(at: 5, reads: reads)
+        // Beyond the stream's end (Redis lost its data, or a client of another deployment): a snapshot.
+        let future = FakeClient(since: 99)
+        hub.add(future)
+        #expect(reads.versionReads.first?.after == 99)
+        reads.versionReads.removeFirst().done(.success(.notHeld))
+        reads.answerSnapshot(6)
+        #expect(future.received == ["s6"])
+        // The stream's end, which the hub has not read yet: nothing to send until the next event.
+        let current = FakeClient(since: 6)
+        hub.add(current)
+        reads.versionReads.removeFirst().done(.success(.events([])))
+        reads.answerFeed(6...7)
+        #expect(current.received == ["7"])
+        #expect(future.received == ["s6", "7"])
+    }
+
     @Test func aSlowClientIsDroppedAndTheOthersGoOn() {
         let reads = FakeReads()
         let hub = liveHub(at: 0, reads: reads)
