@@ -80,6 +80,7 @@ let package = Package(
             resources: [.embedInCode("App")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Switchboard"], swiftSettings: strictSettings),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Switchboard", "EventLoop", "Tokens", "Redis", "Logging", "Metrics"],
+                    swiftSettings: strictSettings),
     ]
 )

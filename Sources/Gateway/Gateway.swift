@@ -119,27 +119,29 @@ public final class Gateway: @unchecked Sendable {
         SocketAddress.display(host: SocketAddress.normalized(host: configuration.host), port: server?.boundPort ?? configuration.port)
     }
 
-    /// Closes every stream (1001, its session logged out), stops listening and ends the threads.
+    /// Closes every stream (1001, its session logged out), stops listening and ends the
+    /// threads; also for a gateway never started. Idempotent.
     public func stop() {
-        guard let server else { return }
-        try? loop.sync {
-            ticker?.cancel()
-            let open = Array(streams.values)
-            streams.removeAll()
-            writer.submit(open.map { Self.session(.logout, of: $0) })
-            for stream in open {
-                stream.close(code: .goingAway, reason: "The worker is stopping: reconnect with since=<last version received>.")
+        if let server {
+            try? loop.sync {
+                ticker?.cancel()
+                let open = Array(streams.values)
+                streams.removeAll()
+                writer.submit(open.map { Self.session(.logout, of: $0) })
+                for stream in open {
+                    stream.close(code: .goingAway, reason: "The worker is stopping: reconnect with since=<last version received>.")
+                }
+                for hub in hubs.values { hub.close() }
+                hubs.removeAll()
+                hubsByChannel.removeAll()
             }
-            for hub in hubs.values { hub.close() }
-            hubs.removeAll()
-            hubsByChannel.removeAll()
+            server.stop()
+            subscriber?.stop()
+            self.server = nil
         }
-        server.stop()
-        subscriber?.stop()
         writeThread.stop()  // the logouts are written first
         readThread.stop()
         loop.stop()
-        self.server = nil
     }
 
     // MARK: Routes (loop thread)

@@ -17,7 +17,7 @@ import urllib.parse
 
 import redis
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 GATEWAY = urllib.parse.urlparse(os.environ["GATEWAY_URL"])
 SECRET = open(os.environ["SECRET_FILE"], "rb").read().rstrip(b"\r\n")
@@ -201,6 +201,33 @@ async def main():
     status, body, _ = request("POST", f"/v1/workspaces/{WORKSPACE}/intake", body=json.dumps({"type": "status", "status": "away", "agent": "43"}),
                               headers={"Authorization": "Bearer " + token("44")})
     check(status == 400 and "own status" in body.get("error", ""), f"an agent token may not override: {status} {body}")
+
+    # Limits: a message over 64 KiB is refused (1009); over 20 actions a second, errors, then 1008.
+    async with connect(ws_url(token=token("46")), max_size=None) as ws:
+        await receive(ws)
+        pong = await ws.ping()
+        await asyncio.wait_for(pong, 15)
+        check(True, "the gateway answers pings")
+        await ws.send(json.dumps({"type": "status", "status": "away", "message": "x" * (65 * 1024)}))
+        try:
+            while True:
+                await receive(ws)
+        except ConnectionClosed as closed:
+            check(closed.rcvd is not None and closed.rcvd.code == 1009, f"an oversize message closes with 1009: {closed.rcvd}")
+    async with connect(ws_url(token=token("46"))) as ws:
+        await receive(ws)
+        for index in range(200):
+            await ws.send(json.dumps({"type": "status", "status": "sleeping", "id": index}))
+        errors = []
+        try:
+            while True:
+                message = await receive(ws)
+                if message.get("type") == "error":
+                    errors.append(message)
+        except ConnectionClosed as closed:
+            check(closed.rcvd is not None and closed.rcvd.code == 1008, f"a client over the action rate is closed with 1008: {closed.rcvd}")
+        check(any("Too many actions" in e["error"] for e in errors), f"actions over the rate are refused first: {errors[-1:]}")
+        check(any("'sleeping'" in e["error"] for e in errors), "actions within the rate are parsed")
 
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
