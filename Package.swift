@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess"],
+            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess", "Tokens"],
             exclude: ["Python"],
             swiftSettings: strictSettings
         ),
@@ -69,10 +69,16 @@ let package = Package(
         .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard", "TestSupport", "ChildProcess"], swiftSettings: strictSettings),
         .target(name: "Metrics", swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
-        .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
-        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(name: "HTTPEndpoint", dependencies: ["EventLoop"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint", "EventLoop"], swiftSettings: strictSettings),
+        // Linux's epoll and eventfd headers (Glibc's module leaves them out); nothing to link.
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "EventLoop", dependencies: ["CEpoll"], swiftSettings: strictSettings),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strictSettings),
         .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strictSettings),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
+        .target(name: "Tokens", dependencies: ["Crypto", "Switchboard"], swiftSettings: strictSettings),
+        .testTarget(name: "TokensTests", dependencies: ["Tokens", "Crypto", "ChildProcess"], swiftSettings: strictSettings),
         .target(
             name: "Gateway",
             dependencies: ["Switchboard", "Redis", "Logging", "Metrics", "HTTPEndpoint", "EventLoop", "WebSocket", "Tokens", "Crypto"],

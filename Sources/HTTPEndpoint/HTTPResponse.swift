@@ -28,16 +28,22 @@ public struct HTTPResponse: Sendable {
     /// The reason phrase sent after `status`, e.g. `Not Found`.
     public static func reasonPhrase(for status: Int) -> String {
         switch status {
+        case 101: "Switching Protocols"
         case 200: "OK"
+        case 202: "Accepted"
         case 204: "No Content"
         case 301: "Moved Permanently"
         case 302: "Found"
         case 304: "Not Modified"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 426: "Upgrade Required"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"
