@@ -22,6 +22,8 @@ final class GatewayStream: HubMember {
     private var awaitingPong = false
     private var actions: ActionRate
     private var closing = false
+    /// The most bytes of backlog a client may have before it counts as too slow.
+    private let bufferLimit: Int
 
     init(kind: StreamKind, connection: LoopConnection, viewer: GatewayViewer, session: Identifier, resumeAfter: Int?,
          gateway: Gateway, limits: GatewayLimits) {
@@ -35,6 +37,7 @@ final class GatewayStream: HubMember {
         actions = ActionRate(perSecond: limits.actionsPerSecond)
         viewerJSON = "{\"agent\":\(JSONText.quoted(viewer.agent.rawValue)),\"role\":\(JSONText.quoted(viewer.role.rawValue)),"
             + "\"session\":\(JSONText.quoted(session.rawValue))}"
+        bufferLimit = limits.writeBufferLimit
         connection.writeBufferLimit = limits.writeBufferLimit
         connection.onClose = { [weak self] in
             guard let self else { return }
@@ -48,7 +51,11 @@ final class GatewayStream: HubMember {
     func deliver(_ event: FeedEvent) -> Bool { send(event.bytes(for: kind)) }
 
     func deliver(_ snapshot: SnapshotMessage) -> Bool {
-        send(MessageFraming.frame(snapshot.json(viewer: viewerJSON), kind: kind, event: "snapshot", id: snapshot.version))
+        let bytes = MessageFraming.frame(snapshot.json(viewer: viewerJSON), kind: kind, event: "snapshot", id: snapshot.version)
+        // A large workspace's snapshot may pass the buffer limit on its own: the limit is for
+        // the backlog behind it.
+        connection.writeBufferLimit = max(connection.writeBufferLimit, bytes.count + bufferLimit)
+        return send(bytes)
     }
 
     /// Sends a message of the gateway's own (`accepted`, `error`): no SSE id, it is no event of the stream.

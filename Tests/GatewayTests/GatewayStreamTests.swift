@@ -136,6 +136,23 @@ struct GatewayStreamTests {
         #expect(bench.gateway.metrics.slowClientsClosed.value() == 1)
     }
 
+    @Test func aSnapshotLargerThanTheBufferLimitIsStillSent() throws {
+        let bench = try StreamBench(kind: .webSocket)
+        let client = try RawClient(port: bench.port)
+        defer { client.close() }
+        #expect(bench.accepted.wait(timeout: .now() + 10) == .success)
+        let members = Array(#","agents":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 3 * 1024 * 1024) + Array(#""}"#.utf8)
+        let sent = try bench.onLoop { () -> Bool in
+            let stream = try #require(bench.stream)
+            defer { stream.close(code: .normalClosure, reason: "") }
+            return stream.deliver(SnapshotMessage(version: 1, members: members))
+        }
+        #expect(sent)
+        let received = frames(client.readToEnd())
+        #expect(received.first?.payload.count ?? 0 > 3 * 1024 * 1024)
+        #expect(closeCode(received.last) == 1000)
+    }
+
     @Test func aWebSocketWithoutPongsIsClosedWith1001AfterTwoIntervals() throws {
         let bench = try StreamBench(kind: .webSocket)
         let client = try RawClient(port: bench.port)
