@@ -150,11 +150,9 @@ async def main():
         await ws.send(json.dumps({"type": "status", "status": "dnd", "message": "Focus", "id": "a1"}))
         accepted = await receive_until(ws, lambda m: m.get("type") == "accepted", seen, "accepted")
         check(accepted["id"] == "a1", f"accepted echoes the id: {accepted}")
-        written = r.xrange(INTAKE, accepted["entry"], accepted["entry"])
-        check(bool(written) and written[0][1].get("actor") == "42" and written[0][1].get("status") == "dnd",
-              f"the intake entry has the token's agent as actor: {written}")
         dnd = await receive_until(ws, lambda m: m.get("agent_id") == "42" and m.get("status") == "dnd", seen, "42 dnd")
-        check(dnd["actor"] == "42", f"own status event: {dnd}")
+        check(dnd["actor"] == "42" and dnd["entry"] == accepted["entry"] and dnd["message"] == "Focus",
+              f"the action's entry set the status with the token's agent as actor: {dnd}")
 
         await ws.send(json.dumps({"type": "assign", "conversation": "c-1", "agent": "43", "id": 7}))
         refused = await receive_until(ws, lambda m: m.get("type") == "error", seen, "error")
@@ -189,6 +187,7 @@ async def main():
             name, value = line.split(":", 1)
             fields[name] = value.lstrip(" ")
     check(fields.get("id") == str(last + 1) and json.loads(fields["data"])["version"] == last + 1, f"SSE resumes after Last-Event-ID: {fields}")
+    response.close()  # the response holds the socket open until closed itself
     connection.close()
 
     # POST …/intake for SSE clients: 202 with the entry; refused actions 400.
@@ -196,11 +195,24 @@ async def main():
                               headers={"Authorization": "Bearer " + token("44"), "Content-Type": "application/json"})
     check(status == 202 and body.get("type") == "accepted", f"POST intake: {status} {body}")
     if status == 202:
-        written = r.xrange(INTAKE, body["entry"], body["entry"])
-        check(bool(written) and written[0][1].get("actor") == "44" and written[0][1].get("agent") == "44", f"POSTed entry: {written}")
+        events_key = f"{PREFIX}:{{{WORKSPACE}}}:events"
+        applied = lambda: [fields for _, fields in r.xrange(events_key) if fields.get("entry") == body["entry"]]
+        wait_until(lambda: applied(), "the POSTed entry is applied")
+        check(any(e.get("agent_id") == "44" and e.get("actor") == "44" and e.get("status") == "away" for e in applied()),
+              f"the POSTed entry set 44's status with 44 as actor: {applied()}")
     status, body, _ = request("POST", f"/v1/workspaces/{WORKSPACE}/intake", body=json.dumps({"type": "status", "status": "away", "agent": "43"}),
                               headers={"Authorization": "Bearer " + token("44")})
     check(status == 400 and "own status" in body.get("error", ""), f"an agent token may not override: {status} {body}")
+
+    # One feed subscription per workspace however many clients; none once they are gone.
+    feed = f"{PREFIX}:{{{WORKSPACE}}}:feed"
+    clients = [await connect(ws_url(token=token(f"viewer-{index}"))) for index in range(3)]
+    for client in clients:
+        check((await receive(client))["type"] == "snapshot", "each client starts with a snapshot")
+    check(dict(r.pubsub_numsub(feed)).get(feed) == 1, f"one subscription to {feed} for three clients: {r.pubsub_numsub(feed)}")
+    for client in clients:
+        await client.close()
+    wait_until(lambda: dict(r.pubsub_numsub(feed)).get(feed) == 0, "the feed is unsubscribed when its last client leaves")
 
     # Limits: a message over 64 KiB is refused (1009); over 20 actions a second, errors, then 1008.
     async with connect(ws_url(token=token("46")), max_size=None) as ws:
