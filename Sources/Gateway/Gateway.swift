@@ -79,7 +79,7 @@ public final class Gateway: @unchecked Sendable {
         let onLoop: @Sendable (@escaping @Sendable () -> Void) -> Void = { loop.execute($0) }
         readThread = RedisThread(name: "gateway reads", configuration: Self.redis(configuration.redis, role: "reads"))
         writeThread = RedisThread(name: "gateway writes", configuration: Self.redis(configuration.redis, role: "writes"))
-        reader = GatewayReader(thread: readThread, keys: configuration.keys, onLoop: onLoop)
+        reader = GatewayReader(thread: readThread, keys: configuration.keys, logger: logger, onLoop: onLoop)
         writer = IntakeWriter(thread: writeThread, keys: configuration.keys, shards: configuration.intakeShards, logger: logger, onLoop: onLoop)
     }
 

@@ -1,6 +1,7 @@
 // The hubs' Redis reads (tails, events, snapshots), run on one thread of their own and
 // answered on the loop.
 import Foundation
+import Logging
 import Redis
 import Switchboard
 
@@ -13,21 +14,24 @@ final class GatewayReader: HubReading {
 
     private let thread: RedisThread
     private let keys: KeySchema
+    private let failures: FailureLog
     private let onLoop: @Sendable (@escaping @Sendable () -> Void) -> Void
 
     /// `onLoop` runs a closure on the loop thread (``EventLoop/execute(_:)``).
-    init(thread: RedisThread, keys: KeySchema, onLoop: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
+    init(thread: RedisThread, keys: KeySchema, logger: Logger, onLoop: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
         self.thread = thread
         self.keys = keys
+        failures = FailureLog("gateway redis reads", logger: logger)
         self.onLoop = onLoop
     }
 
     /// Runs `read` on the Redis thread and hands its result to `done` on the loop.
     private func read<T: Sendable, U>(_ read: @escaping @Sendable (RedisConnection) throws -> T, convert: @escaping (T) -> U,
                                       then done: @escaping (Result<U, any Error>) -> Void) {
-        let done = LoopBound(done), convert = LoopBound(convert), onLoop = self.onLoop
+        let done = LoopBound(done), convert = LoopBound(convert), onLoop = self.onLoop, failures = self.failures
         thread.run { connection in
             let result = Result { try read(connection) }
+            if case .failure(let error) = result { failures.record(error) } else { failures.record(nil) }
             onLoop { done.value(result.map(convert.value)) }
         }
     }

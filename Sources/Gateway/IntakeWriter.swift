@@ -10,7 +10,7 @@ final class IntakeWriter: Sendable {
     private let thread: RedisThread
     private let keys: KeySchema
     private let shards: Int
-    private let logger: Logger
+    private let failures: FailureLog
     private let onLoop: @Sendable (@escaping @Sendable () -> Void) -> Void
 
     init(thread: RedisThread, keys: KeySchema, shards: Int, logger: Logger,
@@ -18,7 +18,7 @@ final class IntakeWriter: Sendable {
         self.thread = thread
         self.keys = keys
         self.shards = shards
-        self.logger = logger
+        failures = FailureLog("gateway session writes (login, heartbeat, logout)", logger: logger)
         self.onLoop = onLoop
     }
 
@@ -32,20 +32,19 @@ final class IntakeWriter: Sendable {
     }
 
     /// Writes entries nobody waits for (logins, heartbeats, logouts) in one round trip; a
-    /// failure is logged (a session whose login was lost is opened by its next heartbeat).
+    /// failure is logged once per outage (a session whose login was lost is opened by its
+    /// next heartbeat).
     func submit(_ entries: [IntakeEntry]) {
         guard !entries.isEmpty else { return }
-        let keys = self.keys, shards = self.shards, logger = self.logger
+        let keys = self.keys, shards = self.shards, failures = self.failures
         thread.run { connection in
             let client = IntakeClient(connection: connection, keys: keys, shards: shards)
             let commands = entries.map(client.command(for:))
             do {
                 let replies = try connection.pipeline(commands)
-                if let refused = replies.first(where: { $0.serverError != nil })?.serverError {
-                    logger.error("gateway session entries refused by redis", metadata: ["error": "\(refused)", "entries": "\(entries.count)"])
-                }
+                failures.record(replies.first(where: { $0.serverError != nil })?.serverError)
             } catch {
-                logger.error("gateway could not write session entries", metadata: ["error": "\(error)", "entries": "\(entries.count)"])
+                failures.record(error)
             }
         }
     }
