@@ -32,8 +32,11 @@ public struct GatewayConfiguration: Sendable {
     public var intakeShards: Int
     /// The most streams open at once; more are refused with 503.
     public var maximumConnections = 10_000
-    /// How often streams are pinged and their sessions' heartbeats written.
+    /// How often streams are pinged (a WebSocket is closed after two intervals without a pong).
     public var pingInterval: Duration = .seconds(20)
+    /// How often the sessions of open streams are heartbeaten: well within the workers'
+    /// session TTL (a third of it, at most 20 s).
+    public var heartbeatInterval: Duration = .seconds(20)
     /// Per-client limits.
     var limits = GatewayLimits()
 
@@ -68,6 +71,7 @@ public final class Gateway: @unchecked Sendable {
     private var hubsByChannel: [String: WorkspaceHub] = [:]
     private var streams: [ObjectIdentifier: GatewayStream] = [:]
     private var ticker: LoopTimer?
+    private var heartbeats: LoopTimer?
 
     /// Creates a gateway counting in `registry`; nothing runs before ``start()``.
     public init(configuration: GatewayConfiguration, logger: Logger, registry: MetricsRegistry) throws {
@@ -111,7 +115,10 @@ public final class Gateway: @unchecked Sendable {
         }
         self.subscriber = subscriber
         subscriber.start()
-        loop.execute { [self] in scheduleTick() }
+        loop.execute { [self] in
+            scheduleTick()
+            scheduleHeartbeats()
+        }
     }
 
     /// `host:port` (`[host]:port` for IPv6) as bound.
@@ -125,6 +132,7 @@ public final class Gateway: @unchecked Sendable {
         if let server {
             try? loop.sync {
                 ticker?.cancel()
+                heartbeats?.cancel()
                 let open = Array(streams.values)
                 streams.removeAll()
                 writer.submit(open.map { Self.session(.logout, of: $0) })
@@ -316,7 +324,10 @@ public final class Gateway: @unchecked Sendable {
         case .message(let message):
             guard let version = Int(message.text) else { return }
             loop.execute { [self] in hubsByChannel[message.channel]?.woke(upTo: version) }
-        case .ready, .resumedAfterGap:
+        case .ready:
+            loop.execute { [self] in for hub in hubs.values { hub.resubscribed() } }
+        case .resumedAfterGap:
+            logger.notice("gateway feed subscription resumed; catching up from the events streams")
             loop.execute { [self] in for hub in hubs.values { hub.resubscribed() } }
         case .disconnected(let error):
             logger.error("gateway feed subscription lost; reconnecting", metadata: ["error": "\(error)"])
@@ -331,12 +342,20 @@ public final class Gateway: @unchecked Sendable {
         ticker = loop.schedule(after: configuration.pingInterval) { [weak self] in self?.tick() }
     }
 
-    /// Every ping interval: ping every stream, and write a heartbeat for every session.
+    /// Every ping interval: ping every stream.
     private func tick() {
-        let open = Array(streams.values)
-        for stream in open { stream.tick() }
-        writer.submit(open.filter { $0.connection.isOpen }.map { Self.session(.heartbeat, of: $0) })
+        for stream in Array(streams.values) { stream.tick() }
         scheduleTick()
+    }
+
+    private func scheduleHeartbeats() {
+        heartbeats = loop.schedule(after: configuration.heartbeatInterval) { [weak self] in self?.heartbeat() }
+    }
+
+    /// Every heartbeat interval: one pipelined heartbeat per open stream's session.
+    private func heartbeat() {
+        writer.submit(streams.values.filter { $0.connection.isOpen }.map { Self.session(.heartbeat, of: $0) })
+        scheduleHeartbeats()
     }
 
     private enum SessionEntry { case login, heartbeat, logout }

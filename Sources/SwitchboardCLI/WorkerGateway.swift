@@ -39,6 +39,8 @@ enum WorkerGateway {
         var configuration = GatewayConfiguration(host: String(address[..<colon]), port: port, signer: signer, redis: worker.redis,
                                                  keys: worker.keys, intakeShards: worker.intakeShards)
         configuration.maximumConnections = try arguments.integer("gateway-max-connections", in: 1...1_000_000) ?? 10_000
+        // Sessions of open streams must outlive the gaps between their heartbeats.
+        configuration.heartbeatInterval = min(.seconds(20), worker.sessionTTL / 3)
         let openFiles = raiseOpenFileLimit()
         if openFiles < configuration.maximumConnections + 64 {
             logger.warning("open file limit is below --gateway-max-connections; streams past it will be refused by the system",

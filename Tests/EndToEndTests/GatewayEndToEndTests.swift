@@ -19,7 +19,8 @@ struct GatewayEndToEndTests {
         let port = try LoopbackPort.free()
         let secret = try Self.secretFile("basics-\(port)")
         let harness = try PresenceHarness(workers: 0)
-        let worker = try harness.startWorker(named: "gw", arguments: ["--gateway", "127.0.0.1:\(port)", "--gateway-secret-file", secret])
+        let worker = try harness.startWorker(named: "gw", arguments: ["--gateway", "127.0.0.1:\(port)", "--gateway-secret-file", secret,
+                                                                                   "--session-ttl", "3s"])
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/gateway_basics.py").path
         var environment = ProcessInfo.processInfo.environment
         environment["GATEWAY_URL"] = "http://127.0.0.1:\(port)"

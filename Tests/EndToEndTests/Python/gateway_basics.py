@@ -142,6 +142,9 @@ async def main():
             check(field in snapshot, f"snapshot has {field}")
         session = snapshot["viewer"]["session"]
         wait_until(lambda: r.hexists(sessions_key("42"), session), "the stream's session is logged in")
+        # The worker runs with --session-ttl 3s: heartbeats every second keep the session alive.
+        first_expiry = int(r.hget(sessions_key("42"), session) or 0)
+        wait_until(lambda: int(r.hget(sessions_key("42"), session) or 0) > first_expiry, "the gateway heartbeats the stream's session")
 
         r.xadd(INTAKE, {"op": "agent.status", "workspace": WORKSPACE, "agent": "43", "status": "away", "message": "Lunch"})
         away = await receive_until(ws, lambda m: m.get("agent_id") == "43", seen, "for agent 43")
