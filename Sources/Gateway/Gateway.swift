@@ -5,8 +5,6 @@
 // Threads: one event loop (every socket, every hub, every stream), one Redis thread for
 // reads (snapshots, events), one for intake writes, and the feed subscriber's. Redis work
 // never runs on the loop; its results come back with `loop.execute`.
-import Crypto
-import Foundation
 import EventLoop
 import HTTPEndpoint
 import Logging
@@ -62,14 +60,14 @@ public final class Gateway: @unchecked Sendable {
     private let readThread: RedisThread
     private let writeThread: RedisThread
     private let reader: GatewayReader
-    private let writer: IntakeWriter
+    let writer: IntakeWriter
     private var server: HTTPServer?
     private var subscriber: RedisSubscriber?
 
     // Loop-confined.
     private var hubs: [Identifier: WorkspaceHub] = [:]
     private var hubsByChannel: [String: WorkspaceHub] = [:]
-    private var streams: [ObjectIdentifier: GatewayStream] = [:]
+    var streams: [ObjectIdentifier: GatewayStream] = [:]
     private var ticker: LoopTimer?
     private var heartbeats: LoopTimer?
 
@@ -152,111 +150,7 @@ public final class Gateway: @unchecked Sendable {
         loop.stop()
     }
 
-    // MARK: Routes (loop thread)
-
-    private func route(_ exchange: HTTPExchange) {
-        let request = exchange.request
-        let path = request.path
-        if path == "/app" || path.hasPrefix("/app/") {
-            return TeamViewFiles.serve(exchange)
-        }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "workspaces",
-              parts[4] == "events" || parts[4] == "intake" else {
-            return refuse(exchange, 404, "No such endpoint: the gateway serves GET /v1/workspaces/<workspace>/events, POST /v1/workspaces/<workspace>/intake and /app/.")
-        }
-        guard let workspace = Identifier(String(parts[3])) else {
-            return refuse(exchange, 404, "No such workspace: '\(parts[3])' is not a workspace id (1 to 64 letters, digits, '.', '_', '@' or '-').")
-        }
-        let query = Self.query(request.query)
-        if parts[4] == "events" {
-            guard request.method == "GET" else {
-                return refuse(exchange, 405, "The events stream takes GET (a WebSocket upgrade, or Server-Sent Events).", headers: [("Allow", "GET")])
-            }
-            openStream(exchange, workspace: workspace, query: query)
-        } else {
-            guard request.method == "POST" else {
-                return refuse(exchange, 405, "The intake takes POST with one JSON action as the body.", headers: [("Allow", "POST")])
-            }
-            guard let viewer = authorize(exchange, workspace: workspace, query: query) else { return }
-            act(exchange.body, viewer: viewer) { reply in
-                let status = reply.entry != nil ? 202 : reply.status
-                exchange.respond(HTTPResponse(status: status, contentType: "application/json", body: Array((reply.json + "\n").utf8)))
-            }
-        }
-    }
-
-    /// The token's viewer, or nil after answering 401 or 403.
-    private func authorize(_ exchange: HTTPExchange, workspace: Identifier, query: [String: String]) -> GatewayViewer? {
-        var token = query["token"]
-        if let header = exchange.request.header("Authorization") {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { token = parts[1].trimmingCharacters(in: .whitespaces) }
-        }
-        guard let token, !token.isEmpty else {
-            refuse(exchange, 401, "No token: send Authorization: Bearer <token>, or ?token=<token> (switchboard token mints one).",
-                   headers: [("WWW-Authenticate", "Bearer")])
-            return nil
-        }
-        let claims: WorkspaceClaims
-        do {
-            claims = try configuration.signer.verify(token, now: Int(Date().timeIntervalSince1970))
-        } catch {
-            refuse(exchange, 401, error.reason, headers: [("WWW-Authenticate", "Bearer error=\"invalid_token\"")])
-            return nil
-        }
-        guard claims.workspace == workspace.rawValue else {
-            refuse(exchange, 403, "This token is for workspace '\(claims.workspace)', not '\(workspace.rawValue)': ask for a token of this workspace.")
-            return nil
-        }
-        guard let agent = Identifier(claims.agent) else {
-            refuse(exchange, 401, "The token's sub is not an agent id.")
-            return nil
-        }
-        return GatewayViewer(agent: agent, workspace: workspace, role: claims.role)
-    }
-
-    private func openStream(_ exchange: HTTPExchange, workspace: Identifier, query: [String: String]) {
-        guard let viewer = authorize(exchange, workspace: workspace, query: query) else { return }
-        var resumeAfter: Int?
-        if let text = query["since"] ?? exchange.request.header("Last-Event-ID") {
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let version = Int(text) else {
-                return refuse(exchange, 400, "'since' (or Last-Event-ID) is \(JSONText.quoted(text)); expected the version of the last event received, a whole number.")
-            }
-            resumeAfter = version
-        }
-        guard streams.count < configuration.maximumConnections else {
-            return refuse(exchange, 503, "This worker has its maximum of \(configuration.maximumConnections) streams open; try again later or another worker.",
-                          headers: [("Retry-After", "5")])
-        }
-        let kind: StreamKind
-        let head: String
-        if exchange.request.header("Upgrade")?.lowercased().contains("websocket") == true {
-            switch WebSocketHandshake.accept(exchange.request) {
-            case .failure(let refusal):
-                return refuse(exchange, refusal.status, refusal.reason, headers: refusal.status == 426 ? [("Sec-WebSocket-Version", "13")] : [])
-            case .success(let headers):
-                kind = .webSocket
-                head = "HTTP/1.1 101 Switching Protocols\r\n" + headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
-            }
-        } else {
-            kind = .serverSentEvents
-            head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n\r\n"
-        }
-        let leftover = exchange.takeOver()
-        let connection = exchange.connection
-        _ = connection.write(Array(head.utf8))
-        let session = Identifier("gw-" + SecureRandom.bytes(count: 12).map { String($0, radix: 16).leftPadded(to: 2) }.joined())!
-        let stream = GatewayStream(kind: kind, connection: connection, viewer: viewer, session: session, resumeAfter: resumeAfter,
-                                   gateway: self, limits: configuration.limits)
-        streams[ObjectIdentifier(stream)] = stream
-        metrics.connections.increment(labels: ["protocol": kind.label])
-        logger.debug("gateway stream opened", metadata: ["protocol": kind.label, "peer": connection.peer, "workspace": workspace.rawValue,
-                                                         "agent": viewer.agent.rawValue, "session": session.rawValue])
-        writer.submit([Self.session(.login, of: stream)])
-        hub(for: workspace).add(stream)
-        if !leftover.isEmpty { connection.onData?(leftover) }
-    }
+    // MARK: Streams and actions (loop thread)
 
     /// A stream's connection closed (whoever closed it): its session ends.
     func streamClosed(_ stream: GatewayStream) {
@@ -299,14 +193,9 @@ public final class Gateway: @unchecked Sendable {
         }
     }
 
-    private func refuse(_ exchange: HTTPExchange, _ status: Int, _ sentence: String, headers: [(name: String, value: String)] = []) {
-        metrics.refusals.increment(labels: ["status": String(status)])
-        exchange.respond(HTTPResponse(status: status, contentType: "application/json", body: GatewayMessages.refusal(sentence)), extraHeaders: headers)
-    }
-
     // MARK: Hubs and the feed
 
-    private func hub(for workspace: Identifier) -> WorkspaceHub {
+    func hub(for workspace: Identifier) -> WorkspaceHub {
         if let hub = hubs[workspace] { return hub }
         let hub = WorkspaceHub(workspace: workspace, reads: reader) { [loop] delay, work in loop.schedule(after: delay, work) }
         let channel = configuration.keys.feed(workspace: workspace)
@@ -358,9 +247,9 @@ public final class Gateway: @unchecked Sendable {
         scheduleHeartbeats()
     }
 
-    private enum SessionEntry { case login, heartbeat, logout }
+    enum SessionEntry { case login, heartbeat, logout }
 
-    private static func session(_ kind: SessionEntry, of stream: GatewayStream) -> IntakeEntry {
+    static func session(_ kind: SessionEntry, of stream: GatewayStream) -> IntakeEntry {
         let (agent, session) = (stream.viewer.agent, stream.session)
         let command: IntakeCommand = switch kind {
         case .login: .login(agent: agent, session: session)
@@ -370,24 +259,9 @@ public final class Gateway: @unchecked Sendable {
         return IntakeEntry(workspace: stream.viewer.workspace, command: command)
     }
 
-    /// `?a=1&b=2` as a dictionary, percent-decoded; the first of a repeated name counts.
-    static func query(_ text: String?) -> [String: String] {
-        var values: [String: String] = [:]
-        for pair in (text ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (part: Substring) in String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part) }
-            let name = decode(parts[0])
-            if values[name] == nil { values[name] = parts.count == 2 ? decode(parts[1]) : "" }
-        }
-        return values
-    }
 }
 
 extension StreamKind {
     /// `websocket` or `sse`, for metrics and logs.
     var label: String { self == .webSocket ? "websocket" : "sse" }
-}
-
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String { String(repeating: "0", count: max(0, length - count)) + self }
 }
