@@ -84,22 +84,21 @@ extension Gateway {
                           headers: [("Retry-After", "5")])
         }
         let kind: StreamKind
-        let head: String
+        let leftover: [UInt8]
         if exchange.request.header("Upgrade")?.lowercased().contains("websocket") == true {
             switch WebSocketHandshake.accept(exchange.request) {
             case .failure(let refusal):
                 return refuse(exchange, refusal.status, refusal.reason, headers: refusal.status == 426 ? [("Sec-WebSocket-Version", "13")] : [])
             case .success(let headers):
                 kind = .webSocket
-                head = "HTTP/1.1 101 Switching Protocols\r\n" + headers.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+                leftover = exchange.switchProtocols(headers: headers)
             }
         } else {
             kind = .serverSentEvents
-            head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n\r\n"
+            leftover = exchange.takeOver()
+            _ = exchange.connection.write(Array(Self.eventStreamHead.utf8))
         }
-        let leftover = exchange.takeOver()
         let connection = exchange.connection
-        _ = connection.write(Array(head.utf8))
         let session = Identifier("gw-" + SecureRandom.bytes(count: 12).map { String(format: "%02x", $0) }.joined())!
         let stream = GatewayStream(kind: kind, connection: connection, viewer: viewer, session: session, resumeAfter: resumeAfter,
                                    gateway: self, limits: configuration.limits)
@@ -111,6 +110,10 @@ extension Gateway {
         hub(for: workspace).add(stream)
         if !leftover.isEmpty { connection.onData?(leftover) }
     }
+
+    /// The head of a Server-Sent Events response: no length, the stream ends when either side closes.
+    private static let eventStreamHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
+        + "X-Accel-Buffering: no\r\n\r\n"
 
     private func refuse(_ exchange: HTTPExchange, _ status: Int, _ sentence: String, headers: [(name: String, value: String)] = []) {
         metrics.refusals.increment(labels: ["status": String(status)])
