@@ -15,10 +15,12 @@ struct GatewayEndToEndTests {
         return path
     }
 
-    @Test func snapshotLiveEventsActionsSessionsResumesAndRefusals() throws {
+    /// On a single Redis and on a Redis Cluster (the feed then SSUBSCRIBEs on the workspace's primary).
+    @Test(arguments: Topology.allCases)
+    func snapshotLiveEventsActionsSessionsResumesAndRefusals(topology: Topology) throws {
         let port = try LoopbackPort.free()
         let secret = try Self.secretFile("basics-\(port)")
-        let harness = try PresenceHarness(workers: 0)
+        let harness = try PresenceHarness(workers: 0, topology: topology)
         let worker = try harness.startWorker(named: "gw", arguments: ["--gateway", "127.0.0.1:\(port)", "--gateway-secret-file", secret,
                                                                                    "--session-ttl", "3s"])
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/gateway_basics.py").path
@@ -28,6 +30,7 @@ struct GatewayEndToEndTests {
         environment["REDIS_URL"] = harness.redisURL
         environment["SB_PREFIX"] = harness.prefix
         environment["SB_WORKSPACE"] = harness.workspace
+        environment["SB_CLUSTER"] = topology == .cluster ? "1" : "0"
         let output = NSTemporaryDirectory() + "sb-gateway-\(harness.prefix).log"
         let python = try ChildProcess(executable: try #require(ChildProcess.find("python3")), arguments: [script],
                                       environment: environment, outputPath: output)

@@ -23,7 +23,13 @@ GATEWAY = urllib.parse.urlparse(os.environ["GATEWAY_URL"])
 SECRET = open(os.environ["SECRET_FILE"], "rb").read().rstrip(b"\r\n")
 PREFIX = os.environ["SB_PREFIX"]
 WORKSPACE = os.environ["SB_WORKSPACE"]
-r = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+if os.environ.get("SB_CLUSTER") == "1":
+    # Any seed of the cluster's URL (redis://host:port,host:port,…); keys are routed by slot.
+    from redis.cluster import RedisCluster
+    seed = urllib.parse.urlparse(os.environ["REDIS_URL"].split(",")[0])
+    r = RedisCluster(host=seed.hostname, port=seed.port, decode_responses=True)
+else:
+    r = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
 INTAKE = f"{PREFIX}:intake"
 passed, failed = 0, 0
 
@@ -99,6 +105,14 @@ def ws_url(**query):
 def consecutive(messages, after):
     versions = [m["version"] for m in messages if m.get("type") not in ("snapshot", "accepted", "error")]
     return versions == list(range(after + 1, after + 1 + len(versions))), versions
+
+
+def feed_subscribers(channel):
+    """How many clients subscribe to a feed channel: PUBSUB NUMSUB, or SHARDNUMSUB on the owner of its slot."""
+    if os.environ.get("SB_CLUSTER") == "1":
+        reply = r.execute_command("PUBSUB", "SHARDNUMSUB", channel, target_nodes=r.get_node_from_key(channel))
+        return int(reply[1])
+    return dict(r.pubsub_numsub(channel)).get(channel)
 
 
 def sessions_key(agent):
@@ -212,10 +226,10 @@ async def main():
     clients = [await connect(ws_url(token=token(f"viewer-{index}"))) for index in range(3)]
     for client in clients:
         check((await receive(client))["type"] == "snapshot", "each client starts with a snapshot")
-    check(dict(r.pubsub_numsub(feed)).get(feed) == 1, f"one subscription to {feed} for three clients: {r.pubsub_numsub(feed)}")
+    check(feed_subscribers(feed) == 1, f"one subscription to {feed} for three clients: {feed_subscribers(feed)}")
     for client in clients:
         await client.close()
-    wait_until(lambda: dict(r.pubsub_numsub(feed)).get(feed) == 0, "the feed is unsubscribed when its last client leaves")
+    wait_until(lambda: feed_subscribers(feed) == 0, "the feed is unsubscribed when its last client leaves")
 
     # Limits: a message over 64 KiB is refused (1009); over 20 actions a second, errors, then 1008.
     async with connect(ws_url(token=token("46")), max_size=None) as ws:
