@@ -11,6 +11,7 @@ import hmac
 import http.client
 import json
 import os
+import signal
 import sys
 import time
 import urllib.parse
@@ -257,6 +258,20 @@ async def main():
             check(closed.rcvd is not None and closed.rcvd.code == 1008, f"a client over the action rate is closed with 1008: {closed.rcvd}")
         check(any("Too many actions" in e["error"] for e in errors), f"actions over the rate are refused first: {errors[-1:]}")
         check(any("'sleeping'" in e["error"] for e in errors), "actions within the rate are parsed")
+
+    # The worker stops (SIGTERM): its streams are closed with 1001 and their sessions logged out.
+    async with connect(ws_url(token=token("47"))) as ws:
+        session = (await receive(ws))["viewer"]["session"]
+        os.kill(int(os.environ["WORKER_PID"]), signal.SIGTERM)
+        try:
+            while True:
+                await receive(ws)
+        except ConnectionClosed as closed:
+            check(closed.rcvd is not None and closed.rcvd.code == 1001 and "since" in closed.rcvd.reason,
+                  f"a stopping worker closes its streams with 1001: {closed.rcvd}")
+    # No worker runs any more to apply it: the logout waits in the intake.
+    wait_until(lambda: any(f.get("op") == "agent.logout" and f.get("session") == session for _, f in r.xrange(INTAKE)),
+               "the stopping worker wrote the stream's logout")
 
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
