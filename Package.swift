@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
         .target(name: "Tokens", dependencies: ["Crypto", "Switchboard"], swiftSettings: strictSettings),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "Crypto", "ChildProcess"], swiftSettings: strictSettings),
-        .target(name: "WebSocket", dependencies: ["HTTPEndpoint", "Crypto"], swiftSettings: strictSettings),
+        .target(name: "WebSocket", dependencies: ["Crypto", "HTTPEndpoint"], swiftSettings: strictSettings),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTPEndpoint"], swiftSettings: strictSettings),
         .target(
             name: "Gateway",

@@ -46,7 +46,7 @@ struct WebSocketReaderTests {
     }
 
     @Test func acceptsNonMinimalLengthEncodings() {
-        let masked: [UInt8] = exampleMask + [UInt8(ascii: "H") ^ 0x37, UInt8(ascii: "i") ^ 0xFA]  // "Hi" masked
+        let masked: [UInt8] = exampleMask + [0x48 ^ 0x37, 0x69 ^ 0xFA]  // "Hi" masked
         let in16Bits: [UInt8] = [0x81, 0xFE, 0x00, 0x02] + masked
         let in64Bits: [UInt8] = [0x81, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0x02] + masked
         #expect(readInEverySplit(in16Bits) == ReadOutcome(messages: [.text("Hi")]))
@@ -130,8 +130,8 @@ struct WebSocketReaderTests {
         let frame = clientFrame(opcode, [UInt8](repeating: 0x61, count: 126))
         #expect(read(Array(frame.prefix(2))).failureCode == .protocolError)
         #expect(readInEverySplit(frame).failureCode == .protocolError)
-        // 125 bytes are fine (a close payload starts with a valid code: 1000).
-        let largest = (opcode == .close ? [0x03, 0xE8] : [0x61, 0x61]) + [UInt8](repeating: 0x61, count: 123)
+        // 125 bytes is the most a control frame may carry (a close frame's start with a valid code).
+        let largest = opcode == .close ? [0x03, 0xE8] + [UInt8](repeating: 0x61, count: 123) : [UInt8](repeating: 0x61, count: 125)
         #expect(read(clientFrame(opcode, fin: true, largest)).failure == nil)
     }
 
