@@ -85,7 +85,7 @@ extension Gateway {
         }
         let kind: StreamKind
         let leftover: [UInt8]
-        if exchange.request.header("Upgrade")?.lowercased().contains("websocket") == true {
+        if WebSocketHandshake.isUpgrade(exchange.request) {
             switch WebSocketHandshake.accept(exchange.request) {
             case .failure(let refusal):
                 return refuse(exchange, refusal.status, refusal.reason, headers: refusal.status == 426 ? [("Sec-WebSocket-Version", "13")] : [])
