@@ -5,12 +5,14 @@ import TestSupport
 
 /// docs/gateway.md's token examples, run as a back end would run them: the Python and the
 /// Node block (read from the page, so the two cannot drift apart) each mint a token with a
-/// secret file, and Python/token_check.py, an independent verifier in Python's standard
-/// library, checks the signature and the claims.
+/// secret file; Python/token_check.py, an independent verifier in Python's standard
+/// library, checks the signature and the claims, and a real worker's gateway opens a stream
+/// for them (and refuses them as the page says, for another key or another workspace).
 @Suite("docs/gateway.md examples")
 struct GatewayDocsTests {
     static let page = RunScriptProcess.repository.appendingPathComponent("docs/gateway.md")
     static let checker = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/token_check.py").path
+    static let probe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/sse_first_event.py").path
 
     /// The first ```<language> block after the line `heading` of docs/gateway.md.
     static func codeBlock(after heading: String, language: String) throws -> String {
@@ -40,10 +42,12 @@ struct GatewayDocsTests {
 
         deinit { try? FileManager.default.removeItem(atPath: folder) }
 
-        /// Runs `program` with `arguments` and SWITCHBOARD_GATEWAY_SECRET_FILE set to the
-        /// secret file; its exit code and output (stdout and stderr).
+        /// Runs `program` (a name on PATH, or an absolute path) with `arguments` and
+        /// SWITCHBOARD_GATEWAY_SECRET_FILE set to the secret file; its exit code and output
+        /// (stdout and stderr).
         func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-            let executable = try #require(ChildProcess.find(program), "\(program) is not installed: scripts/test.sh installs it")
+            let executable = try #require(program.hasPrefix("/") ? program : ChildProcess.find(program),
+                                          "\(program) is not installed: scripts/test.sh installs it")
             var environment = ProcessInfo.processInfo.environment
             environment["SWITCHBOARD_GATEWAY_SECRET_FILE"] = secretFile
             let output = folder + "/output-\(UUID().uuidString.prefix(8)).log"
@@ -66,13 +70,13 @@ struct GatewayDocsTests {
         return try #require(object as? [String: Any])
     }
 
-    @Test func thePythonAndNodeExamplesMintTokensAnIndependentVerifierAccepts() throws {
-        let scratch = try Scratch()
+    /// The tokens the page's Python and Node examples print (workspace acme, agent 42, role
+    /// agent), minted with the scratch folder's secret.
+    static func exampleTokens(_ scratch: Scratch) throws -> [String] {
         let python = scratch.folder + "/mint.py"
         let node = scratch.folder + "/mint.js"
-        try Self.codeBlock(after: "### Minting in Python", language: "python").write(toFile: python, atomically: true, encoding: .utf8)
-        try Self.codeBlock(after: "### Minting in Node", language: "js").write(toFile: node, atomically: true, encoding: .utf8)
-
+        try codeBlock(after: "### Minting in Python", language: "python").write(toFile: python, atomically: true, encoding: .utf8)
+        try codeBlock(after: "### Minting in Node", language: "js").write(toFile: node, atomically: true, encoding: .utf8)
         var tokens: [String] = []
         for (program, file) in [("python3", python), ("node", node)] {
             let minted = try scratch.run(program, [file])
@@ -81,6 +85,12 @@ struct GatewayDocsTests {
             #expect(!token.contains("\n"), "\(program) printed more than a token: \(token)")
             tokens.append(token)
         }
+        return tokens
+    }
+
+    @Test func thePythonAndNodeExamplesMintTokensAnIndependentVerifierAccepts() throws {
+        let scratch = try Scratch()
+        let tokens = try Self.exampleTokens(scratch)
         let checked = try scratch.check(tokens)
         #expect(checked.status == 0 && checked.lines.count == 2, "\(checked.lines)")
         for line in checked.lines {
@@ -100,5 +110,76 @@ struct GatewayDocsTests {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let changed = try scratch.check([parts[0] + "." + supervisor + "." + parts[2]])
         #expect(changed.status == 1, "a changed claim kept its signature valid: \(changed.lines)")
+    }
+
+    @Test func switchboardTokenMintsWhatTheExamplesMint() throws {
+        // The page's `switchboard token` line, with the key from SWITCHBOARD_GATEWAY_SECRET_FILE.
+        let scratch = try Scratch()
+        let minted = try scratch.run(BuiltProducts.switchboard, ["token", "--workspace", "acme", "--agent", "42", "--role", "agent", "--ttl", "1h"])
+        #expect(minted.status == 0, "\(minted.output)")
+        let checked = try scratch.check([minted.output.trimmingCharacters(in: .whitespacesAndNewlines)])
+        #expect(checked.status == 0 && checked.lines.count == 1, "\(checked.lines)")
+        let claims = try Self.claims(checked.lines.first ?? "")
+        #expect(claims["sub"] as? String == "42" && claims["workspace"] as? String == "acme" && claims["role"] as? String == "agent", "\(claims)")
+        #expect((claims["exp"] as? Int).flatMap { exp in (claims["iat"] as? Int).map { exp - $0 } } == 3600, "\(claims)")
+    }
+
+    @Test func theExamplesTokensOpenAStreamOnAWorkersGatewayAndAreRefusedAsThePageSays() throws {
+        let scratch = try Scratch()
+        let tokens = try Self.exampleTokens(scratch)
+        let port = try LoopbackPort.free()
+        let worker = try WorkerProcess(redisURL: try TestRedis.url, prefix: "gwdocs-\(UUID().uuidString.prefix(6))", name: "gw1",
+                                       extraArguments: ["--gateway", "127.0.0.1:\(port)", "--gateway-secret-file", scratch.secretFile])
+        defer { worker.stop() }
+        let page = WorkerEndpointTests.await(port: port, path: "/app/") { $0?.status == 200 }
+        try #require(page?.status == 200, "the gateway did not serve /app/; worker log:\n\(worker.log)")
+
+        /// What Python/sse_first_event.py saw: `status`, and `event`, `id`, `data` or `body`.
+        func open(_ path: String, _ token: String) throws -> [String: String] {
+            let result = try scratch.run("python3", [Self.probe, String(port), path, token])
+            #expect(result.status == 0, "\(result.output)")
+            var seen: [String: String] = [:]
+            for line in result.output.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                if parts.count == 2 { seen[parts[0]] = parts[1] }
+            }
+            return seen
+        }
+        for token in tokens {
+            let stream = try open("/v1/workspaces/acme/events", token)
+            #expect(stream["status"] == "200" && stream["event"] == "snapshot", "\(stream)\nworker log:\n\(worker.log)")
+            let snapshot = try #require(try JSONSerialization.jsonObject(with: Data((stream["data"] ?? "").utf8)) as? [String: Any], "\(stream)")
+            let viewer = snapshot["viewer"] as? [String: Any]
+            #expect(snapshot["type"] as? String == "snapshot" && snapshot["workspace"] as? String == "acme", "\(snapshot)")
+            #expect(viewer?["agent"] as? String == "42" && viewer?["role"] as? String == "agent", "\(snapshot)")
+            #expect(stream["id"] == "\(snapshot["version"] as? Int ?? -1)", "the SSE id is the snapshot's version: \(stream)")
+        }
+        // The page's refusal table: another workspace 403, another key 401, both with a JSON sentence.
+        let elsewhere = try open("/v1/workspaces/other/events", tokens[0])
+        #expect(elsewhere["status"] == "403" && elsewhere["body"]?.contains("\"error\"") == true, "\(elsewhere)")
+        let other = try Scratch()
+        let forged = try Self.exampleTokens(other)[0]
+        let refused = try open("/v1/workspaces/acme/events", forged)
+        #expect(refused["status"] == "401" && refused["body"]?.contains("\"error\"") == true, "\(refused)")
+    }
+
+    @Test func theFlagTableNamesEveryGatewayOptionOfTheWorkerWithItsVariable() throws {
+        // The worker's options, wherever in the CLI's sources they are declared.
+        let folder = RunScriptProcess.repository.appendingPathComponent("Sources/SwitchboardCLI")
+        let source = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }.sorted()
+            .map { try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n")
+        let page = try String(contentsOf: Self.page, encoding: .utf8)
+        // Option(name: "gateway…", …, environment: "SWITCHBOARD_…") in the worker's spec.
+        let pattern = try NSRegularExpression(pattern: #"Option\(name: "(gateway[a-z-]*)".*?environment: "([A-Z0-9_]+)""#, options: [.dotMatchesLineSeparators])
+        let options = pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap { match -> (String, String)? in
+            guard let name = Range(match.range(at: 1), in: source), let variable = Range(match.range(at: 2), in: source) else { return nil }
+            return (String(source[name]), String(source[variable]))
+        }
+        #expect(Set(options.map(\.0)).isSuperset(of: ["gateway", "gateway-secret-file", "gateway-max-connections"]), "\(options)")
+        let rows = page.split(separator: "\n").filter { $0.hasPrefix("| `--gateway") }
+        for (name, variable) in options {
+            let row = rows.first { $0.hasPrefix("| `--\(name) ") || $0.hasPrefix("| `--\(name)`") }
+            #expect(row?.contains("| `\(variable)` |") == true, "docs/gateway.md's flag table lacks --\(name) with \(variable): \(row ?? "no row")")
+        }
     }
 }
