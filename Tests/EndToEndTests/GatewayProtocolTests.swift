@@ -11,7 +11,7 @@ import TestSupport
 struct GatewayProtocolTests {
     @Test func handshake() throws { try run("handshake", checks: 7) }
 
-    @Test func framing() throws { try run("framing", checks: 13) }
+    @Test func framing() throws { try run("framing", checks: 14) }
 
     @Test func serverSentEvents() throws { try run("sse", checks: 3) }
 
@@ -19,10 +19,13 @@ struct GatewayProtocolTests {
 
     @Test func resumeWithSince() throws { try run("resume", checks: 5) }
 
-    @Test func streamsAreSessions() throws { try run("sessions", checks: 3) }
+    @Test func streamsAreSessions() throws { try run("sessions", checks: 4) }
 
-    private func run(_ area: String, checks: Int) throws {
-        let gateway = try GatewayHarness()
+    /// Against a worker allowed 3 gateway connections (the script's MAX_CONNECTIONS).
+    @Test func connectionAndActionLimits() throws { try run("limits", checks: 2, workerArguments: ["--gateway-max-connections", "3"]) }
+
+    private func run(_ area: String, checks: Int, workerArguments: [String] = []) throws {
+        let gateway = try GatewayHarness(workerArguments: workerArguments)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/gateway_protocol.py").path
         let output = NSTemporaryDirectory() + "sb-gateway-\(area)-\(gateway.presence.prefix).log"
         let python = try ChildProcess(executable: try #require(ChildProcess.find("python3")), arguments: [script, area],

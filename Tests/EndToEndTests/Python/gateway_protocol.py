@@ -3,7 +3,7 @@ raw sockets with a frame builder of our own, and tokens minted with Python's sta
 (so the HS256 tokens also prove interoperability with what back ends mint).
 
 Usage: gateway_protocol.py AREA [AREA ...], AREA one of: handshake framing sse auth resume
-sessions. Each check is a named function; every failure is printed with its name and cause,
+sessions limits (limits: against a worker started with --gateway-max-connections 3). Each check is a named function; every failure is printed with its name and cause,
 and each area ends with one line `gateway AREA: N passed, M failed`. Exit status 1 when
 anything failed. Every blocking wait has a deadline (WAIT seconds).
 
@@ -26,9 +26,11 @@ import uuid
 import zlib
 
 import redis
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websockets_connect
 
 WAIT = 20.0  # seconds: the deadline of every blocking wait
+HEARTBEAT_WAIT = 45.0  # seconds: the deadline for what the gateway does every 20 s (pings, session heartbeats)
 HOST, PORT = os.environ["SB_GATEWAY"].rsplit(":", 1)
 PORT = int(PORT)
 PREFIX, WORKSPACE = os.environ["SB_PREFIX"], os.environ["SB_WORKSPACE"]
@@ -100,14 +102,14 @@ def last_version(workspace=None):
     return int(last[0][1]["version"]) if last else 0
 
 
-def await_condition(condition, what):
+def await_condition(condition, what, within=WAIT):
     """For state nothing announces (a hash field a worker writes): look again until the deadline."""
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.02)
-    check(condition(), f"{what} did not happen within {WAIT}s")
+    check(condition(), f"{what} did not happen within {within}s")
 
 
 def assert_consecutive(versions, what):
@@ -600,6 +602,14 @@ def long_or_fragmented_control_frame_closes_1002():
     ws.await_close(1002, "a fragmented ping")
 
 
+def server_pings_an_idle_connection():
+    ws = RawWebSocket(mint(unique("idle")))
+    ws.connection.deadline = time.monotonic() + HEARTBEAT_WAIT
+    ping = ws.await_message(lambda message: message[0] == "ping", "a ping from the gateway (every 20 s)")
+    ws.send(frame(PONG, ping[1]))
+    ws.close()
+
+
 # =====================================================================================================
 # sse
 # =====================================================================================================
@@ -984,13 +994,85 @@ def event_stream_is_a_session_too():
     observer.close()
 
 
+def open_stream_heartbeats_its_session():
+    agent = unique("beat")
+    with open_websocket(mint(agent)) as ws:
+        session = snapshot_of(ws)["viewer"]["session"]
+        expiry = lambda: int(r.hget(f"{PREFIX}:{{{WORKSPACE}}}:agent:{agent}:sessions", session) or 0)
+        await_condition(lambda: expiry() > 0, f"session {session} opening")
+        first = expiry()
+        # The gateway heartbeats every 20 s: within two intervals the expiry moves on.
+        await_condition(lambda: expiry() > first, f"a heartbeat of session {session} (expiry {first})", within=HEARTBEAT_WAIT)
+
+
+# =====================================================================================================
+# limits (a worker started with --gateway-max-connections 3)
+# =====================================================================================================
+
+MAX_CONNECTIONS = 3
+
+
+def open_when_admitted(token):
+    """Connections a check just closed may still count for a moment: retry while the gateway says 503."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            return open_websocket(token)
+        except InvalidStatus as refusal:
+            if refusal.response.status_code != 503 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def connections_over_the_limit_get_503():
+    open_connections = []
+    try:
+        for _ in range(MAX_CONNECTIONS):
+            open_connections.append(open_when_admitted(mint(unique("lim"))))
+            snapshot_of(open_connections[-1])
+        expect_refusal(*request("GET", events_path(mint(unique("lim"))), upgrade_headers()), 503, "one WebSocket over the limit")
+        expect_refusal(*request("GET", events_path(mint(unique("lim"))), ["Accept: text/event-stream"]), 503, "one event stream over the limit")
+        open_connections.pop().close()
+        with open_when_admitted(mint(unique("lim"))) as ws:
+            snapshot_of(ws, "a connection after one closed")
+    finally:  # the next check needs the room
+        for ws in open_connections:
+            ws.close()
+
+
+def action_flood_gets_errors_then_1008():
+    deadline = time.monotonic() + WAIT
+    while True:  # the previous check's connections may still count for a moment
+        try:
+            ws = RawWebSocket(mint(unique("flood")))
+            break
+        except CheckFailed as refusal:
+            if "HTTP 503" not in str(refusal) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    ws.send_close_tolerant(b"".join(frame(TEXT, action(f"flood-{index}", status=("away", "busy")[index % 2])) for index in range(200)))
+    replies = {"accepted": 0, "error": 0}
+    while sum(replies.values()) < 200:
+        message = ws.read_message()
+        if message[0] == "close":
+            check(message[1] == 1008, f"a flood was closed with {message[1]} ({message[2]!r}), expected 1008")
+            break
+        if message[0] == "text":
+            reply = json.loads(message[1])
+            if str(reply.get("id", "")).startswith("flood-"):
+                replies[reply["type"]] += 1
+    check(replies["error"] > 0, f"200 actions at once got no error: {replies}")
+    ws.close()
+
+
 AREAS = {
     "handshake": [handshake_with_websockets_gets_a_snapshot, accept_header_is_the_rfc_6455_value, missing_key_is_400, short_key_is_400,
                   non_base64_key_is_400, version_8_is_426_naming_13, unknown_path_is_404],
     "framing": [unmasked_client_frame_closes_1002, fragmented_text_is_reassembled, ping_between_fragments_is_answered,
                 ping_gets_pong_with_the_same_payload, websockets_ping_gets_a_pong, message_of_exactly_64_kib_is_taken,
                 frame_over_64_kib_closes_1009, fragmented_message_over_64_kib_closes_1009, invalid_utf8_text_closes_1007,
-                client_close_is_echoed, reserved_opcode_closes_1002, reserved_bits_close_1002, long_or_fragmented_control_frame_closes_1002],
+                client_close_is_echoed, reserved_opcode_closes_1002, reserved_bits_close_1002, long_or_fragmented_control_frame_closes_1002,
+                server_pings_an_idle_connection],
     "sse": [sse_starts_with_a_snapshot_then_events, sse_last_event_id_resumes_without_a_snapshot, sse_takes_the_token_as_bearer],
     "auth": [no_token_is_401, bad_signature_is_401, tampered_claims_are_401, expired_token_is_401, token_without_exp_is_401, alg_none_is_401,
              alg_hs512_is_401, unknown_role_is_401, other_workspace_is_403, bearer_header_works, query_token_works,
@@ -998,7 +1080,9 @@ AREAS = {
              post_intake_is_202_with_the_entry, post_intake_refusals],
     "resume": [resume_with_since_is_gap_free, since_older_than_the_stream_gets_a_snapshot, since_beyond_the_last_version_gets_a_snapshot,
                since_at_the_tail_gets_no_snapshot, bad_since_is_400],
-    "sessions": [websocket_is_a_session_until_it_closes, second_tab_keeps_the_agent_online, event_stream_is_a_session_too],
+    "sessions": [websocket_is_a_session_until_it_closes, second_tab_keeps_the_agent_online, event_stream_is_a_session_too,
+                 open_stream_heartbeats_its_session],
+    "limits": [connections_over_the_limit_get_503, action_flood_gets_errors_then_1008],
 }
 
 
