@@ -9,13 +9,13 @@ import TestSupport
 /// of the area to pass (the count is fixed here, so a check that silently went missing fails).
 @Suite("Gateway protocol from an independent client")
 struct GatewayProtocolTests {
-    @Test func handshake() throws { try run("handshake", checks: 7) }
+    @Test func handshake() throws { try run("handshake", checks: 8) }
 
-    @Test func framing() throws { try run("framing", checks: 14) }
+    @Test func framing() throws { try run("framing", checks: 15) }
 
     @Test func serverSentEvents() throws { try run("sse", checks: 3) }
 
-    @Test func tokensAndRoles() throws { try run("auth", checks: 15) }
+    @Test func tokensAndRoles() throws { try run("auth", checks: 19) }
 
     @Test func resumeWithSince() throws { try run("resume", checks: 5) }
 

@@ -490,6 +490,14 @@ def version_8_is_426_naming_13():
     check(header(headers, "sec-websocket-version") == "13", f"426 without Sec-WebSocket-Version: 13: {headers}")
 
 
+def other_methods_are_405():
+    token = mint(unique("hs"))
+    for method, path in [("POST", events_path(token)), ("DELETE", events_path(token)), ("GET", f"/v1/workspaces/{WORKSPACE}/intake?token={token}")]:
+        status, headers, body = request(method, path)
+        expect_refusal(status, headers, body, 405, f"{method} {path}")
+        check(header(headers, "allow"), f"405 for {method} {path} without Allow: {headers}")
+
+
 def unknown_path_is_404():
     token = mint(unique("hs"))
     for path in [f"/v1/workspaces/{WORKSPACE}/nothing?token={token}", f"/v2/workspaces/{WORKSPACE}/events?token={token}", "/v1/nothing"]:
@@ -545,6 +553,16 @@ def websockets_ping_gets_a_pong():
     with open_websocket(mint(unique("fr"))) as ws:
         snapshot_of(ws)
         check(ws.ping(b"from websockets").wait(WAIT), f"no pong to websockets' ping within {WAIT}s")
+
+
+def binary_message_gets_an_error():
+    ws = RawWebSocket(mint(unique("fr")))
+    ws.send(frame(BINARY, action("binary")))
+    reply = ws.await_json(lambda message: message.get("type") in ("error", "accepted"), "the reply to a binary message")
+    check(reply["type"] == "error" and reply.get("id") is None, f"a binary message was not refused with an error (id null): {reply}")
+    ws.send(frame(PING, b"still open"))
+    ws.await_message(lambda message: message[0] == "pong", "a pong after the binary message")
+    ws.close()
 
 
 def message_of_exactly_64_kib_is_taken():
@@ -622,6 +640,8 @@ def sse_starts_with_a_snapshot_then_events():
     check(stream.status == 200, f"HTTP {stream.status} {stream.headers}")
     content_type = header(stream.headers, "content-type") or ""
     check(content_type.startswith("text/event-stream"), f"Content-Type is {content_type!r}")
+    check(header(stream.headers, "cache-control") == "no-cache", f"Cache-Control is not no-cache: {stream.headers}")
+    check(header(stream.headers, "x-accel-buffering") == "no", f"X-Accel-Buffering is not no: {stream.headers}")
     first = stream.next_event()
     check(first["event"] == "snapshot" and first["data"].get("type") == "snapshot", f"the first event is not a snapshot: {first}")
     check(first["id"] == str(first["data"]["version"]), f"the snapshot's id: {first['id']!r}, its version {first['data']['version']}")
@@ -683,8 +703,11 @@ def sse_takes_the_token_as_bearer():
 def refused(token, wanted, what, workspace=None):
     """Both ways in, WebSocket and SSE, refuse `token` with `wanted`."""
     path = events_path(token, workspace)
-    expect_refusal(*request("GET", path, upgrade_headers()), wanted, f"{what} (WebSocket)")
-    expect_refusal(*request("GET", path, ["Accept: text/event-stream"]), wanted, f"{what} (SSE)")
+    for way, headers in [("WebSocket", upgrade_headers()), ("SSE", ["Accept: text/event-stream"])]:
+        status, response_headers, body = request("GET", path, headers)
+        expect_refusal(status, response_headers, body, wanted, f"{what} ({way})")
+        if wanted == 401:
+            check((header(response_headers, "www-authenticate") or "").startswith("Bearer"), f"{what} ({way}): 401 without WWW-Authenticate: Bearer")
 
 
 def no_token_is_401():
@@ -716,6 +739,16 @@ def alg_none_is_401():
     refused(mint(unique("au"), header={"alg": "none", "typ": "JWT"}), 401, "alg none with an HS256 signature")
 
 
+def other_header_or_claim_faults_are_401():
+    refused(mint(unique("au"), header={"alg": "HS256", "typ": "JWS"}), 401, "typ JWS")
+    refused(mint(unique("au"), header={"alg": "HS256", "typ": "JWT", "crit": ["exp"]}), 401, "a crit header")
+    refused(mint(unique("au"), claims={"nbf": int(time.time()) + 3600}), 401, "nbf an hour ahead")
+    refused(mint("not an id"), 401, "sub 'not an id'")
+    refused(mint(unique("au"), claims={"workspace": None}), 401, "no workspace claim")
+    refused("not-a-token", 401, "one part")
+    refused(mint(unique("au")) + ".extra", 401, "four parts")
+
+
 def alg_hs512_is_401():
     refused(mint(unique("au"), header={"alg": "HS512", "typ": "JWT"}, digest=hashlib.sha512), 401, "alg HS512")
 
@@ -740,45 +773,76 @@ def query_token_works():
         check(snapshot_of(ws)["viewer"]["agent"] == agent, "the ?token= agent is not the viewer")
 
 
+def refused_actions_write_nothing(agent, token, actions, forbidden):
+    """Sends each action on a WebSocket of `token` (agent `agent`): each gets an `error`, and
+    no intake entry holding any of `forbidden` is written. MONITOR sees every command Redis
+    runs, so it sees the gateway's XADDs before any worker reads and deletes them; an own
+    status sent last is the barrier (once its event arrives, anything sent before it was
+    written, if it ever was)."""
+    written, ready, done = [], threading.Event(), threading.Event()
+    marker = "marker-" + uuid.uuid4().hex[:8]
+
+    def watch_writes():
+        with redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True, socket_timeout=WAIT).monitor() as monitor:
+            ready.set()
+            while not done.is_set():
+                command = monitor.next_command()["command"]
+                if command.startswith("XADD") and f"{PREFIX}:intake" in command:
+                    written.append(command)
+                    if marker in command:
+                        done.set()
+
+    watcher = threading.Thread(target=watch_writes, daemon=True)
+    watcher.start()
+    check(ready.wait(WAIT), "MONITOR did not start")
+    with open_websocket(token) as ws:
+        snapshot_of(ws)
+        for index, action in enumerate(actions):
+            ws.send(json.dumps({**action, "id": f"refused-{index}"}))
+            reply, _ = receive_until(ws, lambda message: message.get("id") == f"refused-{index}", f"a reply to {action}")
+            check(reply.get("type") == "error" and isinstance(reply.get("error"), str) and reply["error"],
+                  f"{action} with a {agent} token was not refused: {reply}")
+        ws.send(json.dumps({"type": "status", "status": "away", "message": marker, "id": "own"}))
+        own, _ = receive_until(ws, lambda message: message.get("id") == "own", "a reply to the own status")
+        check(own.get("type") == "accepted", f"the agent's own status was not accepted: {own}")
+        receive_until(ws, lambda message: message.get("type") == "status" and message.get("agent_id") == agent and message.get("message") == marker,
+                      "the agent's own status event")
+    watcher.join(WAIT)
+    check(done.is_set(), "MONITOR never saw the agent's own status entry")
+    leaked = [command for command in written if any(word in command for word in forbidden)]
+    check(not leaked, f"refused actions were written: {leaked}")
+
+
 def agent_token_cannot_override_another_agent():
     agent, target = unique("au"), unique("au-target")
     apply(op="agent.status", agent=target, status="online")
     before = last_version()
-    written = []
-    monitor_ready, monitor_done = threading.Event(), threading.Event()
-
-    def watch_writes():
-        # MONITOR sees every command Redis runs: the intake entries the gateway writes, before
-        # any worker reads and deletes them.
-        with redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True, socket_timeout=WAIT).monitor() as monitor:
-            monitor_ready.set()
-            while not monitor_done.is_set():
-                command = monitor.next_command()["command"]
-                if command.startswith("XADD") and f"{PREFIX}:intake" in command:
-                    written.append(command)
-                if "marker-" + agent in command:
-                    monitor_done.set()
-
-    watcher = threading.Thread(target=watch_writes, daemon=True)
-    watcher.start()
-    check(monitor_ready.wait(WAIT), "MONITOR did not start")
-    with open_websocket(mint(agent)) as ws:
-        snapshot_of(ws)
-        ws.send(json.dumps({"type": "status", "agent": target, "status": "dnd", "id": "override"}))
-        refusal, _ = receive_until(ws, lambda message: message.get("id") == "override", "a reply to the override")
-        check(refusal.get("type") == "error" and isinstance(refusal.get("error"), str) and refusal["error"],
-              f"an agent token's override of {target} was not refused: {refusal}")
-        # A write of its own, after the refusal: once it is applied, anything written before it was too.
-        ws.send(json.dumps({"type": "status", "status": "away", "message": "marker-" + agent, "id": "own"}))
-        own, _ = receive_until(ws, lambda message: message.get("id") == "own", "a reply to the own status")
-        check(own.get("type") == "accepted", f"the agent's own status was not accepted: {own}")
-        receive_until(ws, lambda message: message.get("type") == "status" and message.get("agent_id") == agent and message.get("status") == "away",
-                      "the agent's own status event")
-    watcher.join(WAIT)
-    check(monitor_done.is_set(), "MONITOR never saw the agent's own status entry")
-    check(not [command for command in written if target in command], f"an entry about {target} was written: {written}")
+    refused_actions_write_nothing(agent, mint(agent), [{"type": "status", "agent": target, "status": "dnd"}], [target])
     later = [event for event in stream_events() if int(event["version"]) > before and event.get("agent_id") == target]
     check(not later, f"events about {target} after the refusal: {later}")
+    check(status_of(target) == "online", f"{target} is {status_of(target)}")
+
+
+def agent_token_cannot_assign_reassign_or_transfer():
+    agent, other = unique("au"), unique("au-other")
+    conversation = unique("conv")
+    apply(op="agent.status", agent=other, status="online")
+    apply(op="conversation.new", conversation=conversation, team=unique("team"))
+    refused_actions_write_nothing(agent, mint(agent), [
+        {"type": "assign", "conversation": conversation, "agent": other},
+        {"type": "reassign", "agent": other, "to": agent},
+        {"type": "transfer", "conversation": conversation, "team": "elsewhere"},
+    ], [conversation, "agent.reassign"])
+
+
+def actor_or_workspace_in_an_action_is_refused():
+    boss, token = supervisor()
+    target = unique("au-target")
+    apply(op="agent.status", agent=target, status="online")
+    refused_actions_write_nothing(boss, token, [
+        {"type": "status", "agent": target, "status": "dnd", "actor": "mallory"},
+        {"type": "status", "status": "dnd", "workspace": WORKSPACE + "-other"},
+    ], ["mallory", WORKSPACE + "-other"])
     check(status_of(target) == "online", f"{target} is {status_of(target)}")
 
 
@@ -788,7 +852,7 @@ def supervisor_override_carries_the_token_agent_as_actor():
     apply(op="agent.status", agent=target, status="online")
     with open_websocket(token) as ws:
         snapshot_of(ws)
-        ws.send(json.dumps({"type": "status", "agent": target, "status": "dnd", "message": "meeting", "actor": "mallory", "id": "o1"}))
+        ws.send(json.dumps({"type": "status", "agent": target, "status": "dnd", "message": "meeting", "id": "o1"}))
         reply, _ = receive_until(ws, lambda message: message.get("id") == "o1", "the reply to the override")
         check(reply.get("type") == "accepted" and reply.get("entry"), f"the supervisor's override was not accepted: {reply}")
         event, _ = receive_until(ws, lambda message: message.get("type") == "status" and message.get("agent_id") == target,
@@ -796,6 +860,21 @@ def supervisor_override_carries_the_token_agent_as_actor():
     check(event.get("actor") == boss and event.get("reason") == "override" and event.get("status") == "dnd",
           f"the override event is not by the token's agent {boss}: {event}")
     check(event.get("entry") == reply["entry"], f"the event's entry {event.get('entry')} is not the accepted one {reply['entry']}")
+
+
+def supervisor_token_of_a_stored_agent_is_rejected_by_the_worker():
+    """The token's role lets the override through; the stored role (agent) refuses it."""
+    pretender, target = unique("au"), unique("au-target")
+    apply(op="agent.status", agent=target, status="online")
+    with open_websocket(mint(pretender, role="supervisor")) as ws:
+        snapshot_of(ws)
+        ws.send(json.dumps({"type": "status", "agent": target, "status": "dnd", "id": "o2"}))
+        reply, _ = receive_until(ws, lambda message: message.get("id") == "o2", "the reply to the override")
+        check(reply.get("type") == "accepted", f"a supervisor token's override was not accepted by the gateway: {reply}")
+        event, _ = receive_until(ws, lambda message: message.get("entry") == reply["entry"], "the worker's outcome of the override")
+    check(event.get("type") == "rejected" and event.get("actor") == pretender and "role" in event.get("error", ""),
+          f"the override of a stored agent was not rejected: {event}")
+    check(status_of(target) == "online", f"{target} is {status_of(target)}")
 
 
 def intake_post(token, body, headers=()):
@@ -811,6 +890,7 @@ def post_intake_is_202_with_the_entry():
     written = [event for event in stream_events() if event.get("agent_id") == agent and event.get("type") == "status"]
     check(written and written[-1].get("entry") == body["entry"] and written[-1].get("actor") == agent,
           f"the status event is not the POSTed entry's, by {agent}: {written}")
+    check(sessions_of(agent) == set(), f"a POST opened sessions: {sessions_of(agent)}")
 
 
 def post_intake_refusals():
@@ -930,6 +1010,7 @@ def bad_since_is_400():
     for since in ["abc", "-1", "1.5", "99999999999999999999999999"]:
         expect_refusal(*request("GET", events_path(token, query=f"since={since}"), upgrade_headers()), 400, f"since={since!r} (WebSocket)")
         expect_refusal(*request("GET", events_path(token, query=f"since={since}"), ["Accept: text/event-stream"]), 400, f"since={since!r} (SSE)")
+        expect_refusal(*request("GET", events_path(token), ["Accept: text/event-stream", f"Last-Event-ID: {since}"]), 400, f"Last-Event-ID {since!r}")
 
 
 # =====================================================================================================
@@ -1030,7 +1111,9 @@ def connections_over_the_limit_get_503():
         for _ in range(MAX_CONNECTIONS):
             open_connections.append(open_when_admitted(mint(unique("lim"))))
             snapshot_of(open_connections[-1])
-        expect_refusal(*request("GET", events_path(mint(unique("lim"))), upgrade_headers()), 503, "one WebSocket over the limit")
+        status, headers, body = request("GET", events_path(mint(unique("lim"))), upgrade_headers())
+        expect_refusal(status, headers, body, 503, "one WebSocket over the limit")
+        check(header(headers, "retry-after") == "5", f"503 without Retry-After: 5: {headers}")
         expect_refusal(*request("GET", events_path(mint(unique("lim"))), ["Accept: text/event-stream"]), 503, "one event stream over the limit")
         open_connections.pop().close()
         with open_when_admitted(mint(unique("lim"))) as ws:
@@ -1067,16 +1150,18 @@ def action_flood_gets_errors_then_1008():
 
 AREAS = {
     "handshake": [handshake_with_websockets_gets_a_snapshot, accept_header_is_the_rfc_6455_value, missing_key_is_400, short_key_is_400,
-                  non_base64_key_is_400, version_8_is_426_naming_13, unknown_path_is_404],
+                  non_base64_key_is_400, version_8_is_426_naming_13, other_methods_are_405, unknown_path_is_404],
     "framing": [unmasked_client_frame_closes_1002, fragmented_text_is_reassembled, ping_between_fragments_is_answered,
-                ping_gets_pong_with_the_same_payload, websockets_ping_gets_a_pong, message_of_exactly_64_kib_is_taken,
+                ping_gets_pong_with_the_same_payload, websockets_ping_gets_a_pong, binary_message_gets_an_error, message_of_exactly_64_kib_is_taken,
                 frame_over_64_kib_closes_1009, fragmented_message_over_64_kib_closes_1009, invalid_utf8_text_closes_1007,
                 client_close_is_echoed, reserved_opcode_closes_1002, reserved_bits_close_1002, long_or_fragmented_control_frame_closes_1002,
                 server_pings_an_idle_connection],
     "sse": [sse_starts_with_a_snapshot_then_events, sse_last_event_id_resumes_without_a_snapshot, sse_takes_the_token_as_bearer],
     "auth": [no_token_is_401, bad_signature_is_401, tampered_claims_are_401, expired_token_is_401, token_without_exp_is_401, alg_none_is_401,
-             alg_hs512_is_401, unknown_role_is_401, other_workspace_is_403, bearer_header_works, query_token_works,
-             agent_token_cannot_override_another_agent, supervisor_override_carries_the_token_agent_as_actor,
+             alg_hs512_is_401, other_header_or_claim_faults_are_401, unknown_role_is_401, other_workspace_is_403, bearer_header_works,
+             query_token_works, agent_token_cannot_override_another_agent, agent_token_cannot_assign_reassign_or_transfer,
+             actor_or_workspace_in_an_action_is_refused, supervisor_override_carries_the_token_agent_as_actor,
+             supervisor_token_of_a_stored_agent_is_rejected_by_the_worker,
              post_intake_is_202_with_the_entry, post_intake_refusals],
     "resume": [resume_with_since_is_gap_free, since_older_than_the_stream_gets_a_snapshot, since_beyond_the_last_version_gets_a_snapshot,
                since_at_the_tail_gets_no_snapshot, bad_since_is_400],
