@@ -3,9 +3,10 @@ raw sockets with a frame builder of our own, and tokens minted with Python's sta
 (so the HS256 tokens also prove interoperability with what back ends mint).
 
 Usage: gateway_protocol.py AREA [AREA ...], AREA one of: handshake framing sse auth resume
-sessions limits (limits: against a worker started with --gateway-max-connections 3). Each check is a named function; every failure is printed with its name and cause,
-and each area ends with one line `gateway AREA: N passed, M failed`. Exit status 1 when
-anything failed. Every blocking wait has a deadline (WAIT seconds).
+sessions limits (limits: against a worker started with --gateway-max-connections 3). Each
+check is a named function; every failure is printed with its name and cause, and each area
+ends with one line `gateway AREA: N passed, M failed`. Exit status 1 when anything failed.
+Every blocking wait has a deadline (WAIT seconds).
 
 Environment: SB_GATEWAY (host:port of the worker's gateway), SB_SECRET_FILE (the worker's
 --gateway-secret-file), REDIS_URL, SB_PREFIX (the worker's --prefix), SB_WORKSPACE (a
