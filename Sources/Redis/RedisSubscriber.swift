@@ -200,7 +200,11 @@ public final class RedisSubscriber: Sendable {
                     throw RedisClientError(.invalidConfiguration, "Redis refused the subscription: \(error.message)",
                                            recoverySuggestion: "Check the ACL rules for channels (&pattern) and the credentials.")
                 }
-                guard let parts = reply.array, let kind = parts.first?.string else { continue }
+                guard let parts = reply.array, let kind = parts.first?.string else {
+                    // With no channel yet the connection is not in subscribe mode: PING answers PONG.
+                    if reply.string == "PONG" { pingSentAt = nil }
+                    continue
+                }
                 switch kind {
                 case "message" where parts.count == 3:
                     let channel = parts[1].string ?? ""
