@@ -2,12 +2,14 @@
 # Runs Switchboard on a fresh Debian 12 machine: installs what is missing, builds in release
 # mode, uses the Redis in REDIS_URL or, when none is given, starts a private redis-server
 # (data and socket under ./.switchboard/redis, AOF on), starts SWITCHBOARD_WORKERS workers
-# (default 3; logs in ./.switchboard/logs), waits until each is ready, then runs
+# (default 3; logs in ./.switchboard/logs), each with its gateway (docs/gateway.md), waits
+# until each is ready, prints a link to the demo workspace's team view, then runs
 # `switchboard demo` (arguments go to it): a demo workspace and its live view. It writes
 # ./.switchboard/env for the README tour. Ctrl-C (or SIGTERM, or closing the terminal) stops
 # the demo, then the workers, then the private Redis.
 #   SWITCHBOARD_DEMO=0       workers only, until Ctrl-C
 #   SWITCHBOARD_HTTP_PORT    the first worker's HTTP port (default 9464; the next ones follow)
+#   SWITCHBOARD_GATEWAY_PORT the first worker's gateway port (default 8080; the next ones follow)
 #   SWITCHBOARD_BUILD=debug  build and run the debug build instead (faster to build)
 #   SWITCHBOARD_BIN=PATH     run this switchboard executable; build nothing
 #   SWITCHBOARD_DIR=PATH     where the private Redis, the logs and env go (default ./.switchboard)
@@ -41,6 +43,14 @@ state=$(cd "$state" && pwd)
 data="$state/redis"
 logs="$state/logs"
 workspace=${SWITCHBOARD_WORKSPACE:-demo}
+# The gateway's token key: made once, kept for the next runs (so an open team view's token
+# stays valid across a restart), readable by this user only. 32 random bytes as 64 hex
+# characters, the key being those characters (docs/gateway.md).
+gateway_secret="$state/gateway-secret"
+if [ ! -s "$gateway_secret" ]; then
+  ( umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$gateway_secret" && echo >>"$gateway_secret" )
+fi
+chmod 600 "$gateway_secret"
 
 # Stopping must work whatever became of the output and the terminal: a pipe whose reader is
 # gone (`| tee` killed by the same Ctrl-C), a closed terminal. So the stop path ignores
@@ -90,12 +100,14 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap 'stop_all; exit 129' HUP
 
-# Whether GET /readyz on 127.0.0.1:$1 answers 200 (curl if present, else bash's /dev/tcp).
+# Whether GET $2 (default /readyz) on 127.0.0.1:$1 answers 200 (curl if present, else
+# bash's /dev/tcp).
 worker_ready() {
+  local path=${2:-/readyz}
   if command -v curl >/dev/null 2>&1; then
-    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$1/readyz"
+    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$1$path"
   else
-    ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 \
+    ( exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$path" >&3 \
         && read -r -t 2 _ status _ <&3 && [ "$status" = 200 ] ) 2>/dev/null
   fi
 }
@@ -174,40 +186,56 @@ cat >"$state/env" <<EOF
 $env_redis
 $env_cli
 export PATH='$(dirname "$switchboard")':"\$PATH"
+export SWITCHBOARD_GATEWAY_SECRET_FILE='$gateway_secret'
 EOF
 
 mkdir -p "$logs"
 first_port=${SWITCHBOARD_HTTP_PORT:-9464}
+first_gateway=${SWITCHBOARD_GATEWAY_PORT:-8080}
 count=${SWITCHBOARD_WORKERS:-3}
 # Workers get a session of their own: Ctrl-C and a closed terminal reach this script and
 # the demo only, and the workers stop after the demo, on SIGTERM from stop_all.
 setsid=""
 command -v setsid >/dev/null 2>&1 && setsid="setsid"
 for i in $(seq 1 "$count"); do
-  $setsid "$switchboard" worker --name "worker-$i" --http "127.0.0.1:$((first_port + i - 1))" >"$logs/worker-$i.log" 2>&1 </dev/null &
+  # Every worker runs a gateway, as in production (any worker serves any workspace); the
+  # link below opens the first one's.
+  $setsid "$switchboard" worker --name "worker-$i" --http "127.0.0.1:$((first_port + i - 1))" \
+    --gateway "127.0.0.1:$((first_gateway + i - 1))" --gateway-secret-file "$gateway_secret" \
+    >"$logs/worker-$i.log" 2>&1 </dev/null &
   workers+=($!)
 done
 
 endpoints=()
+gateways=()
 for i in $(seq 1 "$count"); do
   port=$((first_port + i - 1))
+  gateway=$((first_gateway + i - 1))
+  # Ready, and its gateway serving the team view.
   for attempt in $(seq 1 300); do
-    worker_ready "$port" && break
+    worker_ready "$port" && worker_ready "$gateway" /app/ && break
     if ! kill -0 "${workers[$((i - 1))]}" 2>/dev/null || [ "$attempt" -eq 300 ]; then
-      say "worker-$i did not become ready (http://127.0.0.1:$port/readyz); the end of $logs/worker-$i.log:"
+      say "worker-$i did not become ready (http://127.0.0.1:$port/readyz, gateway http://127.0.0.1:$gateway/app/); the end of $logs/worker-$i.log:"
       tail -n 20 "$logs/worker-$i.log" >&2
-      say "(port taken? SWITCHBOARD_HTTP_PORT=<port> ./scripts/run.sh uses other ports)"
+      say "(port taken? SWITCHBOARD_HTTP_PORT=<port> SWITCHBOARD_GATEWAY_PORT=<port> ./scripts/run.sh uses other ports)"
       exit 1
     fi
     sleep 0.1
   done
   endpoints+=("http://127.0.0.1:$port")
+  gateways+=("http://127.0.0.1:$gateway")
 done
 
 say "$count workers ready; logs in $logs/worker-{1..$count}.log"
 # The workspace's intake stream: sb:intake, or its shard with SWITCHBOARD_INTAKE_SHARDS > 1.
 intake=$("$switchboard" intake-key --workspace "$workspace" 2>/dev/null) || intake="${SWITCHBOARD_PREFIX:-sb}:intake"
 say "worker HTTP endpoints (/healthz /readyz /metrics): ${endpoints[*]}"
+say "worker gateways (docs/gateway.md): ${gateways[*]}"
+# The demo's supervisor (its first agent): the team view shows the override and assign controls.
+supervisor=ana
+token=$("$switchboard" token --workspace "$workspace" --agent "$supervisor" --role supervisor --ttl 12h --secret-file "$gateway_secret")
+team_view="${gateways[0]}/app/#token=$token"
+say "team view of workspace $workspace, as its supervisor $supervisor (valid 12 h): $team_view"
 if [ "${SWITCHBOARD_DEMO:-1}" = 0 ]; then
   say "try: $switchboard agent login 42 --workspace $workspace --session tab1 --wait"
   say "Ctrl-C stops everything"
@@ -219,6 +247,7 @@ else
   # the demo runs (bash defers traps until a foreground command ends).
   "$switchboard" demo \
     --note "logs: ${logs#"$PWD"/}/  ·  workers' /metrics /readyz /healthz: 127.0.0.1 $ports" \
+    --note "team view in a browser: $team_view" \
     --note "try: $redis_cli XADD $intake '*' op agent.status workspace $workspace agent ana status dnd" \
     "$@" &
   demo=$!

@@ -15,6 +15,7 @@ ensure_debian_packages
 ensure_lua_lint
 ensure_python_redis
 ensure_browser
+ensure_node
 ensure_swift
 
 # The Lua first: a syntax error fails here, with its file and line, before any Redis sees it.

@@ -3,8 +3,8 @@ import ChildProcess
 import Foundation
 import TestSupport
 
-/// A `scripts/run.sh` started for a test: its own state folder (private Redis, logs, env),
-/// its own HTTP ports, the `switchboard` of this build (`SWITCHBOARD_BIN`), and its output
+/// A `scripts/run.sh` started for a test: its own state folder (private Redis, logs, env,
+/// gateway secret), its own HTTP and gateway ports, the `switchboard` of this build (`SWITCHBOARD_BIN`), and its output
 /// (stdout and stderr) written into a pipe. A reader copies the pipe to ``log`` and, when
 /// given a marker, exits after the line holding it: the pipe then has no reader, as after
 /// `./scripts/run.sh | tee run.log` once tee is gone.
@@ -23,6 +23,8 @@ final class RunScriptProcess: @unchecked Sendable {
     let logPath: String
     /// The first worker's HTTP port.
     let firstPort: Int
+    /// The first worker's gateway port (`SWITCHBOARD_GATEWAY_PORT`), right after the HTTP ports.
+    let firstGatewayPort: Int
     private let script: ChildProcess
     private let reader: ChildProcess
 
@@ -34,7 +36,8 @@ final class RunScriptProcess: @unchecked Sendable {
         directory = home + "/.switchboard"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         logPath = home + "/output.log"
-        firstPort = try Self.freePorts(workers)
+        firstPort = try Self.freePorts(2 * workers)
+        firstGatewayPort = firstPort + workers
         let pipe = home + "/output.fifo"
         guard mkfifo(pipe, 0o600) == 0 else { throw TestSupportError("mkfifo \(pipe) failed") }
         // The reader first: opening the pipe for writing (run.sh's output) waits for it.
@@ -44,6 +47,7 @@ final class RunScriptProcess: @unchecked Sendable {
         environment["SWITCHBOARD_BIN"] = BuiltProducts.switchboard
         environment["SWITCHBOARD_DIR"] = directory
         environment["SWITCHBOARD_HTTP_PORT"] = String(firstPort)
+        environment["SWITCHBOARD_GATEWAY_PORT"] = String(firstGatewayPort)
         environment["SWITCHBOARD_WORKERS"] = String(workers)
         environment["SWITCHBOARD_DEMO"] = demo ? "1" : "0"
         environment.merge(extra) { $1 }

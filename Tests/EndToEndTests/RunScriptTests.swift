@@ -3,7 +3,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `scripts/run.sh` stops everything it started (demo, workers, private Redis or Redis
+/// `scripts/run.sh` prints a link to the demo's team view on the workers' gateways, and
+/// stops everything it started (demo, workers, private Redis or Redis
 /// Cluster with `SWITCHBOARD_DEMO_CLUSTER=1`) whatever
 /// became of its output or terminal: a pipe whose reader is gone (`| tee` killed by the
 /// same Ctrl-C), SIGHUP from a closed terminal, SIGTERM.
@@ -53,6 +54,43 @@ struct RunScriptTests {
         let run = try RunScriptProcess(demo: true, readerExitsAfter: " workers=2 online=")
         try #require(run.awaitReaderExit(), "the demo did not start:\n\(run.log)")
         #expect(run.awaitExit() == 0)
+        expectAllGone(run)
+    }
+
+    @Test func itPrintsALinkToTheTeamViewWithATokenForTheDemoSupervisor() throws {
+        let run = try RunScriptProcess(demo: true)
+        try #require(run.awaitLog(" workers=2 online="), "the demo did not start:\n\(run.log)")
+        // The link, printed once before the demo and shown under its view.
+        let prefix = "http://127.0.0.1:\(run.firstGatewayPort)/app/#token="
+        let line = try #require(run.log.split(separator: "\n").first { $0.contains("team view of workspace demo") }, "\(run.log)")
+        let link = try #require(line.split(separator: " ").last.map(String.init), "\(line)")
+        try #require(link.hasPrefix(prefix), "not a link to the first worker's team view: \(line)")
+        // The demo's view shows it under the table on a terminal (a pipe gets status lines only):
+        // it is among the demo's arguments.
+        let demo = run.describe(run.processes()).split(separator: "\n").filter { $0.contains("switchboard demo") }
+        #expect(demo.contains { $0.contains("team view in a browser: \(link)") }, "the demo is not given the link:\n\(demo)")
+
+        // The page is there, on every worker's gateway.
+        for port in [run.firstGatewayPort, run.firstGatewayPort + 1] {
+            let page = try #require(httpGet(port: port, path: "/app/"), "nothing answers on the gateway port \(port)")
+            #expect(page.status == 200 && page.body.lowercased().contains("<html"), "GET /app/ on \(port): \(page.status) \(page.body.prefix(200))")
+        }
+
+        // The token: the demo's supervisor in the demo workspace, signed with the run's key,
+        // which only its user may read and the tour's env names.
+        let secretFile = run.directory + "/gateway-secret"
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: secretFile)[.posixPermissions] as? Int)
+        #expect(mode == 0o600, "the gateway key is readable by others: \(String(mode, radix: 8))")
+        let environmentFile = try String(contentsOfFile: run.directory + "/env", encoding: .utf8)
+        #expect(environmentFile.contains("export SWITCHBOARD_GATEWAY_SECRET_FILE='\(secretFile)'"), "\(environmentFile)")
+        let token = String(link.dropFirst(prefix.count))
+        let check = try ChildProcess.run("python3", [GatewayDocsTests.checker, secretFile, token])
+        #expect(check.status == 0, "\(check.output)")
+        let claims = try GatewayDocsTests.claims(check.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(claims["sub"] as? String == "ana" && claims["workspace"] as? String == "demo" && claims["role"] as? String == "supervisor", "\(claims)")
+
+        run.signal(SIGTERM)
+        #expect(run.awaitExit() == 128 + SIGTERM)
         expectAllGone(run)
     }
 

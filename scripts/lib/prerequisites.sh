@@ -121,6 +121,13 @@ ensure_browser() {
   apt_install "${missing[@]}"
 }
 
+# docs/gateway.md's Node example of minting a token is run by the tests: Debian's nodejs.
+ensure_node() {
+  command -v node >/dev/null 2>&1 && return 0
+  echo "switchboard: installing nodejs for the docs' token example" >&2
+  apt_install nodejs
+}
+
 apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

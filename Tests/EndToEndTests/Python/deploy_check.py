@@ -30,11 +30,15 @@ REPO = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.pat
 # The worker's contract: the environment variables `switchboard worker` reads. The names
 # its options declare in Sources/SwitchboardCLI are added at run time (worker_env).
 CONTRACT_ENV = {"REDIS_URL", "REDIS_PASSWORD_FILE", "SWITCHBOARD_PREFIX", "SWITCHBOARD_WORKER_NAME", "SWITCHBOARD_HTTP",
-                "SWITCHBOARD_LOG_FORMAT", "SWITCHBOARD_LOG_LEVEL"}
+                "SWITCHBOARD_LOG_FORMAT", "SWITCHBOARD_LOG_LEVEL", "SWITCHBOARD_GATEWAY", "SWITCHBOARD_GATEWAY_SECRET_FILE"}
 RUNTIME_ENV = {"SWIFT_BACKTRACE"}  # read by the Swift runtime in the image, not by Switchboard
 HTTP_PORT = 9464
+# The gateway (docs/gateway.md): its port in every deployment file, the open files a worker
+# needs for its default --gateway-max-connections (10000) and more, and the shortest key
+# the worker accepts (a placeholder secret must be shorter, so it can never be used).
+GATEWAY_PORT, OPEN_FILES, SECRET_MINIMUM = 8080, 10240, 32
 BUILD_IMAGE, RUNTIME_IMAGE = "swift:6.3-bookworm", "debian:bookworm-slim"
-APT_BUILD, APT_RUNTIME = {"libhiredis-dev"}, {"libhiredis0.14", "curl", "ca-certificates"}
+APT_BUILD, APT_RUNTIME = {"libhiredis-dev", "libssl-dev"}, {"libhiredis0.14", "libssl3", "curl", "ca-certificates"}
 WORKER_SERVICE, IMAGE_NAME = "switchboard", "switchboard"
 
 
@@ -381,7 +385,47 @@ def compose_problems(document):
     mounts = [str(v).split(":") for v in redis.get("volumes", []) if isinstance(v, str)]
     if not any(len(m) >= 2 and m[1] == "/data" and m[0] in volumes for m in mounts):
         problems.append("redis /data is not on a named volume declared under `volumes`")
-    return problems + worker_service_problems(worker, services, ("redis", "service_healthy"))
+    return problems + worker_service_problems(worker, services, ("redis", "service_healthy")) + gateway_service_problems(worker, document)
+
+
+def published_range(port):
+    """(first, last, target) of a compose port "8080-8089:8080", else None."""
+    match = re.fullmatch(r"(?:[\d.]+:)?(\d+)-(\d+):(\d+)(?:/tcp)?", str(port))
+    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
+
+
+def gateway_service_problems(worker, document):
+    """The worker service's gateway: its address, its secret (a Compose secret from a file that
+    git and the build context ignore), one host port per replica, and open files to spare."""
+    problems = []
+    environment = env_mapping(worker.get("environment"))
+    host, port = port_of(environment.get("SWITCHBOARD_GATEWAY"))
+    if host not in ("0.0.0.0", "[::]") or port != GATEWAY_PORT:
+        problems.append(f"worker SWITCHBOARD_GATEWAY is {environment.get('SWITCHBOARD_GATEWAY')!r}, expected 0.0.0.0:{GATEWAY_PORT}")
+    secret_file = str(environment.get("SWITCHBOARD_GATEWAY_SECRET_FILE", ""))
+    name = secret_file[len("/run/secrets/"):] if secret_file.startswith("/run/secrets/") else None
+    granted = [s if isinstance(s, str) else (s or {}).get("source") for s in worker.get("secrets") or []]
+    if name is None or name not in granted:
+        problems.append(f"worker SWITCHBOARD_GATEWAY_SECRET_FILE {secret_file!r} is not /run/secrets/<a secret the worker is given>")
+    else:
+        defined = ((document.get("secrets") or {}).get(name) or {}).get("file")
+        if not defined:
+            problems.append(f"secret {name} is not defined from a file under the top-level `secrets`")
+        else:
+            relative = os.path.normpath(defined)
+            if not ignored(relative, dockerignore_patterns(read(".dockerignore"))):
+                problems.append(f"the secret file {defined} is not excluded by .dockerignore: it would reach the image")
+            if not any(line.strip().lstrip("/") == relative for line in read(".gitignore").splitlines()):
+                problems.append(f"the secret file {defined} is not in .gitignore")
+    replicas = (worker.get("deploy") or {}).get("replicas") or 1
+    ranges = [r for r in map(published_range, worker.get("ports") or []) if r]
+    if not any(target == GATEWAY_PORT and last - first + 1 >= replicas for first, last, target in ranges):
+        problems.append(f"the gateway is not published as a host port range (one port per replica, at least {replicas}) to {GATEWAY_PORT}")
+    nofile = (worker.get("ulimits") or {}).get("nofile")
+    soft = nofile.get("soft") if isinstance(nofile, dict) else nofile
+    if not isinstance(soft, int) or soft < OPEN_FILES:
+        problems.append(f"worker ulimits.nofile is {nofile!r}: the gateway's 10000 connections need at least {OPEN_FILES} open files")
+    return problems
 
 
 def worker_service_problems(worker, services, waits_for):
@@ -408,7 +452,7 @@ def worker_service_problems(worker, services, waits_for):
     if "container_name" in worker:
         problems.append("worker has container_name, which allows a single replica only")
     for port in worker.get("ports", []) or []:
-        fixed = isinstance(port, dict) and port.get("published") or isinstance(port, str) and ":" in port
+        fixed = (isinstance(port, dict) and port.get("published") or isinstance(port, str) and ":" in port) and not published_range(port)
         if fixed:
             problems.append(f"worker publishes fixed host port {port!r}: replicas cannot share it")
     if worker.get("restart") != "unless-stopped":
@@ -492,6 +536,7 @@ def cluster_compose_problems(document):
     if not isinstance(worker, dict):
         return problems + [f"no `{WORKER_SERVICE}` service"]
     problems += worker_service_problems(worker, services, (creator_name, "service_completed_successfully"))
+    problems += gateway_service_problems(worker, document)
     environment = env_mapping(worker.get("environment"))
     for seed in re.sub(r"^redis://(?:[^@/]*@)?", "", str(environment.get("REDIS_URL", ""))).split("/")[0].split(","):
         if seed.rsplit(":", 1)[0] not in nodes:
@@ -639,8 +684,9 @@ def dockerfile_problems(text):
     host, port = port_of(environment.get("SWITCHBOARD_HTTP"))
     if host not in ("0.0.0.0", "[::]") or port != HTTP_PORT:
         found["runtime"].append(f"ENV SWITCHBOARD_HTTP is {environment.get('SWITCHBOARD_HTTP')!r}, expected 0.0.0.0:{HTTP_PORT}")
-    if str(HTTP_PORT) not in " ".join(values("EXPOSE")).split():
-        found["runtime"].append(f"EXPOSE {HTTP_PORT} missing")
+    for port in (HTTP_PORT, GATEWAY_PORT):
+        if str(port) not in " ".join(values("EXPOSE")).split():
+            found["runtime"].append(f"EXPOSE {port} missing")
     health = " ".join(values("HEALTHCHECK"))
     if not re.search(rf"\bCMD\b.*curl.*:{HTTP_PORT}/(readyz|healthz)\b", health):
         found["runtime"].append(f"HEALTHCHECK does not curl /readyz or /healthz on port {HTTP_PORT}")
@@ -752,6 +798,8 @@ def deployment_problems(manifests, dockerfile_uid):
     ports = {p.get("name"): p.get("containerPort") for p in container.get("ports") or []}
     if ports.get("http") != HTTP_PORT:
         problems.append(f"no container port {HTTP_PORT} named http")
+    if ports.get("gateway") != GATEWAY_PORT:
+        problems.append(f"no container port {GATEWAY_PORT} named gateway")
     for probe, route in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = (container.get(probe) or {}).get("httpGet") or {}
         if get.get("path") != route:
@@ -827,7 +875,6 @@ def reference_problems(manifests):
         worker_name = ((env.get("SWITCHBOARD_WORKER_NAME") or {}).get("valueFrom") or {}).get("fieldRef") or {}
         if worker_name.get("fieldPath") != "metadata.name":
             problems.append("SWITCHBOARD_WORKER_NAME does not come from the pod name (downward API)")
-        password_file = (env.get("REDIS_PASSWORD_FILE") or {}).get("value")
         mounted = set()
         for mount in container.get("volumeMounts") or []:
             volume = volumes.get(mount.get("name"))
@@ -845,17 +892,55 @@ def reference_problems(manifests):
                     if item.get("key") not in keys:
                         problems.append(f"volume {mount.get('name')}: Secret {secret} has no key {item.get('key')!r}")
                     mounted.add(mount.get("mountPath", "").rstrip("/") + "/" + item.get("path", ""))
-        if password_file not in mounted:
-            problems.append(f"REDIS_PASSWORD_FILE {password_file!r} is not a mounted secret file ({', '.join(sorted(mounted)) or 'none'})")
+        for variable in ("REDIS_PASSWORD_FILE", "SWITCHBOARD_GATEWAY_SECRET_FILE"):
+            value = (env.get(variable) or {}).get("value")
+            if value not in mounted:
+                problems.append(f"{variable} {value!r} is not a mounted secret file ({', '.join(sorted(mounted)) or 'none'})")
     for (kind, name), document in objects.items():
         if kind == "ConfigMap":
             data = document.get("data") or {}
             for key, value in data.items():
                 if not isinstance(value, str):
                     problems.append(f"ConfigMap {name}: {key} is {type(value).__name__}, Kubernetes needs a string")
-            host, port = port_of(data.get("SWITCHBOARD_HTTP"))
-            if "SWITCHBOARD_HTTP" in data and (host not in ("0.0.0.0", "[::]") or port != HTTP_PORT):
-                problems.append(f"ConfigMap {name}: SWITCHBOARD_HTTP {data['SWITCHBOARD_HTTP']!r} is not 0.0.0.0:{HTTP_PORT}")
+            for variable, expected in (("SWITCHBOARD_HTTP", HTTP_PORT), ("SWITCHBOARD_GATEWAY", GATEWAY_PORT)):
+                host, port = port_of(data.get(variable))
+                if variable in data and (host not in ("0.0.0.0", "[::]") or port != expected):
+                    problems.append(f"ConfigMap {name}: {variable} {data[variable]!r} is not 0.0.0.0:{expected}")
+    return problems
+
+
+def gateway_kubernetes_problems(manifests):
+    """The Service in front of the gateways selects the worker pods and targets their gateway
+    port; the example gateway Secret is too short to be used by mistake."""
+    objects, problems = objects_of(manifests), []
+    deployment = next((d for (kind, _), d in objects.items() if kind == "Deployment"), None)
+    services = [d for (kind, _), d in objects.items() if kind == "Service"]
+    if deployment is None or len(services) != 1:
+        return [f"{len(services)} Services and {'no' if deployment is None else 'a'} Deployment; expected one of each"]
+    template = deployment["spec"]["template"]
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    ports = {p.get("name"): p.get("containerPort") for c in template["spec"].get("containers", []) for p in c.get("ports") or []}
+    spec = services[0].get("spec") or {}
+    selector = spec.get("selector") or {}
+    if not selector or any(labels.get(k) != v for k, v in selector.items()):
+        problems.append(f"Service selector {selector} does not select the worker pods ({labels})")
+    targets = [p.get("targetPort") for p in spec.get("ports") or []]
+    if not any(t == "gateway" and ports.get("gateway") == GATEWAY_PORT or t == GATEWAY_PORT for t in targets):
+        problems.append(f"Service targets {targets}, not the gateway's container port ({GATEWAY_PORT}, named gateway)")
+    if spec.get("sessionAffinity", "None") != "None":
+        problems.append("Service has session affinity; any worker serves any workspace")
+    secret_file = next((e.get("value") for c in template["spec"].get("containers", []) for e in c.get("env") or []
+                        if e.get("name") == "SWITCHBOARD_GATEWAY_SECRET_FILE"), None)
+    volume = next((v for v in template["spec"].get("volumes") or [] if "secret" in v
+                   and any(m.get("name") == v.get("name") and secret_file and secret_file.startswith(m.get("mountPath", "") + "/")
+                           for c in template["spec"].get("containers", []) for m in c.get("volumeMounts") or [])), None)
+    secret = objects.get(("Secret", (volume or {}).get("secret", {}).get("secretName")))
+    if secret is None:
+        problems.append("no Secret defined here holds the gateway's key")
+    else:
+        for key, value in {**(secret.get("stringData") or {})}.items():
+            if len(str(value).encode()) >= SECRET_MINIMUM:
+                problems.append(f"the example Secret's {key} is {len(str(value).encode())} bytes, a usable key: keep the placeholder under {SECRET_MINIMUM} so it is never used")
     return problems
 
 
@@ -875,6 +960,8 @@ def check_kubernetes(kind):
             return kustomization_problems(manifests, kustomization, folder)
         if kind == "deployment":
             return deployment_problems(manifests, dockerfile_uid())
+        if kind == "gateway":
+            return gateway_kubernetes_problems(manifests)
         return reference_problems(manifests)
     return run
 
@@ -936,6 +1023,13 @@ def unit_problems(sections):
         problems.append("LoadCredential=redis-password:/absolute/path missing")
     if environment.get("REDIS_PASSWORD_FILE") != "%d/redis-password":
         problems.append("REDIS_PASSWORD_FILE is not %d/redis-password (the credential)")
+    if environment.get("SWITCHBOARD_GATEWAY_SECRET_FILE") != "%d/gateway-secret":
+        problems.append("SWITCHBOARD_GATEWAY_SECRET_FILE is not %d/gateway-secret (a credential)")
+    if not any(c[0] == "gateway-secret" and len(c) == 2 and os.path.isabs(c[1]) for c in credentials):
+        problems.append("LoadCredential=gateway-secret:/absolute/path missing")
+    limit = service.get("LimitNOFILE", "")
+    if not limit.split(":")[0].isdigit() or int(limit.split(":")[0]) < OPEN_FILES:
+        problems.append(f"LimitNOFILE={limit} (the gateway's connections need at least {OPEN_FILES} open files)")
     if not unit_values(sections, "Install", "WantedBy"):
         problems.append("[Install] has no WantedBy=")
     return problems
@@ -967,11 +1061,13 @@ def simulate_instances(sections, shared_env):
             handle.write("#!/bin/sh\necho \"ARGS=$*\"\nenv\n")
         os.chmod(stub, 0o755)
 
-        def run(instance, credential="\n", own_env=None):
+        def run(instance, credential="\n", own_env=None, gateway_credential="\n"):
             credentials = os.path.join(scratch, f"credentials-{instance}")
             os.makedirs(credentials, exist_ok=True)
             with open(os.path.join(credentials, "redis-password"), "w") as handle:
                 handle.write(credential)
+            with open(os.path.join(credentials, "gateway-secret"), "w") as handle:
+                handle.write(gateway_credential)
             env = {"PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": credentials}
             for line in unit_values(sections, "Service", "Environment"):
                 for word in shlex.split(expand(line, instance, "host1", credentials)):
@@ -1000,11 +1096,16 @@ def simulate_instances(sections, shared_env):
                 problems.append(f"instance {instance}: worker name {seen.get('SWITCHBOARD_WORKER_NAME')!r}, expected host1-{instance}")
             if "REDIS_PASSWORD_FILE" in seen:
                 problems.append(f"instance {instance}: an empty credential still sets REDIS_PASSWORD_FILE (AUTH with an empty password)")
+            if "SWITCHBOARD_GATEWAY_SECRET_FILE" in seen:
+                problems.append(f"instance {instance}: an empty gateway credential still sets SWITCHBOARD_GATEWAY_SECRET_FILE (an empty key)")
         if ports.get("1") != HTTP_PORT:
             problems.append(f"instance 1 listens on {ports.get('1')}, expected {HTTP_PORT}")
         status, seen, _ = run("4", credential="s3cret\n")
         if status != 0 or not seen.get("REDIS_PASSWORD_FILE", "").endswith("/redis-password"):
             problems.append("a non-empty credential does not reach the worker as REDIS_PASSWORD_FILE")
+        status, seen, _ = run("5", gateway_credential="0123456789abcdef" * 4 + "\n")
+        if status != 0 or not seen.get("SWITCHBOARD_GATEWAY_SECRET_FILE", "").endswith("/gateway-secret"):
+            problems.append("a non-empty gateway credential does not reach the worker as SWITCHBOARD_GATEWAY_SECRET_FILE")
         status, seen, _ = run("eu", own_env={"SWITCHBOARD_HTTP": "127.0.0.1:9500"})
         if status != 0 or seen.get("SWITCHBOARD_HTTP") != "127.0.0.1:9500":
             problems.append("a per-instance SWITCHBOARD_HTTP is not used")
@@ -1025,7 +1126,7 @@ def check_instances():
 def check_env_example():
     values = env_file(read(ENV_EXAMPLE))
     problems = unknown_env(values)
-    for name in ("SWITCHBOARD_WORKER_NAME", "SWITCHBOARD_HTTP"):
+    for name in ("SWITCHBOARD_WORKER_NAME", "SWITCHBOARD_HTTP", "SWITCHBOARD_GATEWAY"):
         if name in values:
             problems.append(f"{name} is shared by every instance; the unit derives it per instance")
     if re.match(r"redis://[^@/]*:[^@/]*@", values.get("REDIS_URL", "")):
@@ -1083,12 +1184,16 @@ def check_negative_controls():
     worker["container_name"] = "switchboard"
     worker["depends_on"] = ["redis"]
     worker["environment"] = {**env_mapping(worker.get("environment")), "SWITCHBOARD_HTTP_ADDR": "x"}
+    worker["ports"] = ["8080:8080"]
+    worker.pop("secrets", None)
+    worker.pop("ulimits", None)
     if broken_compose_schema_problems(compose):
         problems.append("the unchanged compose document fails the schema once written back: the control below proves nothing")
     if "replica" not in " | ".join(broken_compose_schema_problems(broken)):
         problems.append("a compose file with an unknown service key (replica) passed the schema")
     found = " | ".join(compose_problems(broken))
-    for expected in ("container_name", "service_healthy", "SWITCHBOARD_HTTP_ADDR"):
+    for expected in ("container_name", "service_healthy", "SWITCHBOARD_HTTP_ADDR", "fixed host port", "host port range",
+                     "SWITCHBOARD_GATEWAY_SECRET_FILE", "ulimits.nofile"):
         if expected not in found:
             problems.append(f"compose structure check missed {expected}")
 
@@ -1112,10 +1217,10 @@ def check_negative_controls():
     dockerfile = read("Deploy/Dockerfile")
     broken = (dockerfile.replace("COPY Sources ./Sources", "COPY Source ./Sources").replace("COPY Tests ./Tests", "")
               .replace("USER 10001:10001", "USER root").replace('CMD ["worker"]', 'CMD ["wrker"]')
-              .replace("libhiredis0.14", "libhiredis1.1.0"))
+              .replace("libhiredis0.14", "libhiredis1.1.0").replace("EXPOSE 9464 8080", "EXPOSE 9464"))
     found = dockerfile_problems(broken)
     for part, expected in (("build context", "Source does not exist"), ("build context", "RedisTests"), ("runtime", "root"),
-                           ("swift build", "wrker"), ("apt packages", "libhiredis1.1.0")):
+                           ("swift build", "wrker"), ("apt packages", "libhiredis1.1.0"), ("runtime", "EXPOSE 8080")):
         if expected not in " | ".join(found[part]):
             problems.append(f"Dockerfile check '{part}' missed {expected}")
 
@@ -1127,10 +1232,23 @@ def check_negative_controls():
             pod["containers"][0]["readinessProbe"]["httpGet"]["port"] = "metrics"
             pod["volumes"][0]["secret"]["secretName"] = "nowhere"
             pod["securityContext"]["runAsUser"] = 0
-    found = " | ".join(deployment_problems(broken, dockerfile_uid()) + reference_problems(broken))
-    for expected in ("readinessProbe port", "nowhere", "runAsUser"):
+            pod["containers"][0]["ports"] = [p for p in pod["containers"][0]["ports"] if p["name"] != "gateway"]
+            pod["containers"][0]["env"] = [e for e in pod["containers"][0]["env"] if e["name"] != "SWITCHBOARD_GATEWAY_SECRET_FILE"]
+        elif document.get("kind") == "Service":
+            document["spec"]["selector"]["app.kubernetes.io/component"] = "redis"
+    found = " | ".join(deployment_problems(broken, dockerfile_uid()) + reference_problems(broken) + gateway_kubernetes_problems(broken))
+    for expected in ("readinessProbe port", "nowhere", "runAsUser", "named gateway", "SWITCHBOARD_GATEWAY_SECRET_FILE",
+                     "does not select"):
         if expected not in found:
             problems.append(f"kubernetes checks missed {expected}")
+
+    manifests, _ = load_kubernetes(path("Deploy", "kubernetes"))
+    broken = copy.deepcopy(manifests)
+    for document in (d for documents in broken.values() for d in documents):
+        if document.get("kind") == "Secret" and "gateway-secret" in (document.get("stringData") or {}):
+            document["stringData"]["gateway-secret"] = "0123456789abcdef" * 4
+    if "usable key" not in " | ".join(gateway_kubernetes_problems(broken)):
+        problems.append("kubernetes gateway check accepted a 64-byte example key")
 
     fragile = read(UNIT)
     fragile = re.sub(r"ExecStart=/bin/sh -c '.*?'\n", "ExecStart=/usr/local/bin/switchboard worker\n", fragile, flags=re.S)
@@ -1139,9 +1257,10 @@ def check_negative_controls():
         problems.append("could not build the fragile unit for the systemd negative control")
     elif "94610" not in " | ".join(simulate_instances(parse_unit(fragile), {})):
         problems.append("systemd simulation accepted SWITCHBOARD_HTTP=127.0.0.1:946%i (port 94610 for instance 10)")
-    relative = fragile.replace("ExecStart=/usr/local/bin/switchboard", "ExecStart=switchboard").replace("[Install]", "[Instal]")
+    relative = (fragile.replace("ExecStart=/usr/local/bin/switchboard", "ExecStart=switchboard").replace("[Install]", "[Instal]")
+                .replace("LimitNOFILE=65536\n", "").replace("LoadCredential=gateway-secret:", "LoadCredential=gateway-key:"))
     found = " | ".join(unit_problems(parse_unit(relative)))
-    for expected in ("absolute", "[Install]"):
+    for expected in ("absolute", "[Install]", "LimitNOFILE", "LoadCredential=gateway-secret"):
         if expected not in found:
             problems.append(f"systemd unit check missed {expected}")
     return problems
@@ -1149,7 +1268,7 @@ def check_negative_controls():
 
 CHECKS = [
     ("compose: validates against the Compose Specification schema", check_compose_schema),
-    ("compose: redis (7, AOF, ping health check, volume) and 3 worker replicas wired to it", check_compose_structure),
+    ("compose: redis (7, AOF, ping health check, volume) and 3 worker replicas wired to it, gateways published", check_compose_structure),
     ("compose (cluster): validates against the Compose Specification schema", check_cluster_compose_schema),
     ("compose (cluster): 3+3 cluster nodes, one create step, 3 workers seeded with every node", check_cluster_compose_structure),
     (".dockerignore: build products, git and local state stay out of the context", check_dockerignore),
@@ -1157,11 +1276,12 @@ CHECKS = [
     ("Dockerfile: COPY sources exist, are not ignored, cover every target folder", check_dockerfile("build context")),
     ("Dockerfile: builds the executable product it runs, CMD is a real subcommand", check_dockerfile("swift build")),
     ("Dockerfile: apt packages are the expected Debian names", check_dockerfile("apt packages")),
-    ("Dockerfile: non-root numeric USER, HTTP on 0.0.0.0:9464, HEALTHCHECK, SIGTERM", check_dockerfile("runtime")),
+    ("Dockerfile: non-root numeric USER, HTTP on 0.0.0.0:9464, gateway port exposed, HEALTHCHECK, SIGTERM", check_dockerfile("runtime")),
     ("kubernetes: every document parses with apiVersion, kind, metadata.name", check_kubernetes("manifests")),
     ("kubernetes: kustomization lists every manifest and rewrites the image", check_kubernetes("kustomization")),
     ("kubernetes: deployment replicas, probes, resources, security, annotations", check_kubernetes("deployment")),
     ("kubernetes: ConfigMap/Secret references resolve; env names are the worker's", check_kubernetes("references")),
+    ("kubernetes: the gateway Service selects the workers' gateway port; the example key is unusable", check_kubernetes("gateway")),
     ("images: compose, Deployment, kustomization and ENTRYPOINT agree", check_images_agree),
     ("systemd: unit sections, absolute ExecStart, restart, stop, hardening, credential", check_unit),
     ("systemd: instances get distinct ports and names; credential and overrides work", check_instances),
