@@ -73,7 +73,9 @@ extension Gateway {
     private func openStream(_ exchange: HTTPExchange, workspace: Identifier, query: [String: String]) {
         guard let viewer = authorize(exchange, workspace: workspace, query: query) else { return }
         var resumeAfter: Int?
-        if let text = query["since"] ?? exchange.request.header("Last-Event-ID") {
+        // Last-Event-ID wins: an EventSource sends it on every reconnect with the last id it
+        // saw, while a `since` in its URL stays what it was when the page opened the stream.
+        if let text = exchange.request.header("Last-Event-ID") ?? query["since"] {
             guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let version = Int(text) else {
                 return refuse(exchange, 400, "'since' (or Last-Event-ID) is \(JSONText.quoted(text)); expected the version of the last event received, a whole number.")
             }

@@ -675,7 +675,9 @@ def sse_last_event_id_resumes_without_a_snapshot():
     # While nobody listens, two more changes.
     apply(op="agent.status", agent=other, status="busy")
     apply(op="agent.status", agent=other, status="dnd")
-    stream = EventStream(mint(watcher), headers=[f"Last-Event-ID: {resume_from}"])
+    # The URL still carries the `since` the page first opened with, as an EventSource's does:
+    # the header, which an EventSource updates on every reconnect, wins.
+    stream = EventStream(mint(watcher), headers=[f"Last-Event-ID: {resume_from}"], query=f"since={resume_from - 1}")
     check(stream.status == 200, f"HTTP {stream.status} on resume")
     versions, statuses = [], []
     while "dnd" not in statuses:
