@@ -133,7 +133,7 @@ class Tally:
 class Client:
     """One dashboard tab: its snapshot, then every message, checked for order as it comes."""
 
-    __slots__ = ("index", "agent", "ws", "snapshot", "next_version", "problems", "by_version", "snapshots", "closed")
+    __slots__ = ("index", "agent", "ws", "snapshot", "next_version", "problems", "by_version", "closed")
 
     def __init__(self, index):
         self.index = index
@@ -143,22 +143,21 @@ class Client:
         self.next_version = None  # the version the next event must carry
         self.problems = []
         self.by_version = {}  # version -> event, for the changes this run wrote
-        self.snapshots = 0
-        self.closed = None
+        self.closed = None  # why the stream ended, when it did
 
     def take(self, message, at, arrivals, watched):
         kind = message.get("type")
         version = message.get("version")
-        if kind == "snapshot":
-            if self.next_version is not None and version < self.next_version - 1:
-                self.problems.append(f"a snapshot at version {version} after {self.next_version - 1}")
-            self.snapshots += 1
+        if kind == "snapshot":  # the first message; again only where the gateway could not fill a gap
+            if not isinstance(version, int) or (self.next_version is not None and version < self.next_version - 1):
+                self.problems.append(f"a snapshot at version {version} after {self.next_version}")
+                return
             self.next_version = version + 1
         elif isinstance(version, int):
             if version != self.next_version:
                 self.problems.append(f"version {version} where {self.next_version} was due")
             self.next_version = version + 1
-            if message.get("agent_id") == TARGET and message.get("type") == "status" and (message.get("message") or "").startswith(watched):
+            if kind == "status" and message.get("agent_id") == TARGET and (message.get("message") or "").startswith(watched):
                 self.by_version[version] = message
                 arrivals.record(version, at, message.get("sent_ns"))
 
@@ -188,7 +187,7 @@ async def open_client(url, client, gate, connected, arrivals, watched):
     except Exception as error:
         client.closed = repr(error)
     else:
-        client.closed = f"closed by the gateway: {client.ws.close_code} {client.ws.close_reason}"
+        client.closed = f"closed ({client.ws.close_code} {client.ws.close_reason})"
 
 
 class Run:
