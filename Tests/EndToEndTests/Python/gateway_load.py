@@ -17,6 +17,7 @@ Every wait has a deadline; nothing here asserts a duration.
 """
 import asyncio
 import base64
+import gc
 import hashlib
 import hmac
 import json
@@ -239,6 +240,10 @@ class Run:
         self.tasks = [asyncio.create_task(open_client(self.url, c, gate, connected, self.arrivals, self.watched)) for c in self.clients]
         await connected.wait(timeout)
         seconds = time.monotonic() - started
+        # 5,000 connections' objects out of the cyclic collector's sweeps: a full collection
+        # over them would stall every client at once, in the middle of a measured delivery.
+        gc.collect()
+        gc.freeze()
         broken = [c for c in self.clients if c.snapshot is None]
         check(not broken, f"{len(broken)} of {CLIENTS} clients got no snapshot within {timeout}s; first: "
               + "; ".join(c.problems[0] if c.problems else "still connecting" for c in broken[:3]))
