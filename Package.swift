@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics", "Tokens"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics", "Gateway", "Tokens"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -79,5 +79,16 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
         .target(name: "Tokens", dependencies: ["Crypto", "Switchboard"], swiftSettings: strictSettings),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "Crypto", "ChildProcess"], swiftSettings: strictSettings),
+        .target(name: "WebSocket", dependencies: ["Crypto", "HTTPEndpoint"], swiftSettings: strictSettings),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(
+            name: "Gateway",
+            dependencies: ["Switchboard", "Redis", "Logging", "Metrics", "HTTPEndpoint", "EventLoop", "WebSocket", "Tokens", "Crypto"],
+            // The team view page, compiled into the binary and served at /app/.
+            resources: [.embedInCode("App")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Switchboard", "EventLoop", "Tokens", "Redis", "Logging", "Metrics"],
+                    swiftSettings: strictSettings),
     ]
 )

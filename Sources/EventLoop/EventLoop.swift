@@ -16,18 +16,21 @@ import Musl
 /// ```swift
 /// let loop = try EventLoop(name: "gateway")
 /// try loop.start()
-/// loop.execute {
-///     let listener = try? loop.listen(host: "127.0.0.1", port: 8080) { connection in
+/// let listener = try loop.sync {                  // on the loop's thread, waiting for it
+///     try loop.listen(host: "127.0.0.1", port: 8080) { connection in
 ///         connection.onData = { bytes in connection.write(bytes) }   // echo
 ///     }
 /// }
+/// DispatchQueue.global().async { loop.execute { … } }   // any thread hands work over
 /// …
 /// loop.stop()   // closes every connection (each onClose runs), then joins the thread
 /// ```
 ///
-/// Everything but ``execute(_:)``, ``stop()``, ``isCurrent`` and ``isRunning`` belongs to the
-/// loop's thread (a precondition says so): callbacks run there, one at a time, so the state
-/// they share needs no lock. Never block on the loop thread: every connection waits meanwhile.
+/// Only ``execute(_:)``, ``submit(_:)``, ``sync(_:)``, ``stop()``, ``isCurrent`` and
+/// ``isRunning`` (and ``LoopTimer/cancel()``, ``LoopListener/close()``) may be used from other
+/// threads; everything else belongs to the loop's thread (a precondition says so). Callbacks
+/// run there, one at a time, so the state they share needs no lock. Never block on the loop
+/// thread: every connection waits meanwhile. A started loop runs until ``stop()``.
 public final class EventLoop: @unchecked Sendable {
     /// The name given at creation, used in messages.
     public let name: String

@@ -36,9 +36,13 @@ public final class LoopConnection: @unchecked Sendable {
 
     private let descriptor: Int32
     private var token: UInt64 = 0
+    /// Chunks written and not yet sent, from `pending[pendingHead]` on (an index rather than
+    /// removeFirst, which would copy the rest for each chunk sent to a slow peer).
     private var pending: [[UInt8]] = []
-    /// How much of `pending[0]` the socket has taken.
+    private var pendingHead = 0
+    /// How much of `pending[pendingHead]` the socket has taken.
     private var pendingOffset = 0
+    private var hasPending: Bool { pendingHead < pending.count }
     private var wantsReading = true
     private var watchedEvents: UInt32 = 0
     /// ``closeAfterWriting(within:)`` was called: no more writes, input is discarded.
@@ -68,12 +72,11 @@ public final class LoopConnection: @unchecked Sendable {
         guard isOpen, !isClosing, bufferedBytes + bytes.count <= writeBufferLimit else { return false }
         guard !bytes.isEmpty else { return true }
         var offset = 0
-        if pending.isEmpty {
+        if !hasPending {
             let sent = send(bytes, from: 0)
             guard sent >= 0 else {
                 // Closing here would run onClose inside the caller's write: do it next turn.
                 loop.schedule(after: .zero) { [weak self] in self?.close() }
-                pending = []
                 return true
             }
             offset = sent
@@ -95,6 +98,7 @@ public final class LoopConnection: @unchecked Sendable {
         loop.unregister(descriptor: descriptor, token: token)
         Glibc.close(descriptor)
         pending = []
+        pendingHead = 0
         bufferedBytes = 0
         let onClose = self.onClose
         self.onData = nil
@@ -113,7 +117,7 @@ public final class LoopConnection: @unchecked Sendable {
         isClosing = true
         onData = nil
         closeDeadline = loop.schedule(after: limit) { [weak self] in self?.close() }
-        if pending.isEmpty { shutDownWriting() }
+        if !hasPending { shutDownWriting() }
     }
 
     /// Stops reading: the kernel buffers, then TCP flow control holds the peer back.
@@ -149,17 +153,26 @@ public final class LoopConnection: @unchecked Sendable {
 
     /// Sends buffered bytes until the socket is full or the buffer is empty.
     private func flush() {
-        while let first = pending.first {
+        while hasPending {
+            let first = pending[pendingHead]
             let sent = send(first, from: pendingOffset)
             guard sent >= 0 else { close(); return }
-            if sent == 0 { return }
+            if sent == 0 { break }
             pendingOffset += sent
             bufferedBytes -= sent
             if pendingOffset == first.count {
-                pending.removeFirst()
+                pendingHead += 1
                 pendingOffset = 0
             }
         }
+        if !hasPending {
+            pending.removeAll(keepingCapacity: pending.count <= 64)
+            pendingHead = 0
+        } else if pendingHead >= 1024 {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        guard !hasPending else { return }
         updateInterest()
         if isClosing {
             shutDownWriting()
@@ -197,7 +210,7 @@ public final class LoopConnection: @unchecked Sendable {
         guard isOpen else { return }
         var events: UInt32 = 0
         if wantsReading { events |= EPOLLIN.rawValue }
-        if !pending.isEmpty { events |= EPOLLOUT.rawValue }
+        if hasPending { events |= EPOLLOUT.rawValue }
         guard events != watchedEvents else { return }
         watchedEvents = events
         loop.modify(descriptor: descriptor, token: token, events: events)

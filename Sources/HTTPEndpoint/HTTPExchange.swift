@@ -43,6 +43,18 @@ public final class HTTPExchange: @unchecked Sendable {
                         on: connection, within: requestTimeout)
     }
 
+    /// Answers `101 Switching Protocols` with `headers` (a WebSocket handshake's `Upgrade`,
+    /// `Connection` and `Sec-WebSocket-Accept`, say; no `Content-Length`, no `Connection: close`)
+    /// and takes the connection over as ``takeOver()`` does, returning the bytes read past the
+    /// request. Loop thread only.
+    public func switchProtocols(headers: [(name: String, value: String)]) -> [UInt8] {
+        let leftover = takeOver()
+        let head = "HTTP/1.1 101 \(HTTPResponse.reasonPhrase(for: 101))\r\n"
+            + headers.map { HTTPResponse.headerLine($0.name, $0.value) }.joined() + "\r\n"
+        connection.write(Array(head.utf8))
+        return leftover
+    }
+
     /// The caller takes the connection over (a WebSocket, an event stream): the server lets go
     /// of it (no deadline, no parsing, its callbacks cleared, not closed by ``HTTPServer/stop()``)
     /// and reading resumes. Returns the bytes read past the request's head and body. Set the

@@ -2,6 +2,7 @@
 import ArgumentParsing
 import Dispatch
 import Foundation
+import Gateway
 import HTTPEndpoint
 import Logging
 import Redis
@@ -27,6 +28,12 @@ enum WorkerCommand {
         and a workspace's entries go to sb:intake:<crc32(workspace) mod N> (switchboard
         intake-key prints it). The first worker records N in sb:config; a worker started with
         another N logs why and exits 1 (docs/protocol.md says how to change N).
+
+        Gateway (--gateway HOST:PORT, with --gateway-secret-file): dashboards open
+        GET /v1/workspaces/<ws>/events as a WebSocket or Server-Sent Events with a workspace
+        token (switchboard token mints one), get a snapshot then every event, and act with
+        JSON messages (or POST /v1/workspaces/<ws>/intake); the team view is at /app/.
+        docs/gateway.md describes it.
         """,
         options: RedisOptions.options + [
             CommonOptions.prefix,
@@ -62,7 +69,7 @@ enum WorkerCommand {
             Option(name: "http", valueName: "HOST:PORT",
                    help: "Where to serve /healthz, /readyz and /metrics, or 'off'. Default: the first free port of \(WorkerHTTP.defaultRange); a given address that is taken is an error.",
                    environment: "SWITCHBOARD_HTTP"),
-        ] + LoggingOptions.options
+        ] + WorkerGateway.options + LoggingOptions.options
     ) { arguments in
         let name = arguments.value("name") ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         guard Identifier(name) != nil else { throw ValidationError("--name '\(name)' must be 1-64 characters of A-Z a-z 0-9 . _ @ -.") }
@@ -110,10 +117,18 @@ enum WorkerCommand {
             endpoint = try WorkerHTTP.startOnDefaultRange(health: health, registry: metrics.registry)
         }
         configuration.httpAddress = endpoint?.address
+        let gateway: Gateway?
+        do {
+            gateway = try WorkerGateway.start(arguments, worker: configuration, registry: metrics.registry, logger: logger)
+        } catch {
+            endpoint?.stop()
+            throw error
+        }
         let worker = Worker(configuration: configuration, logger: logger, metrics: metrics, health: health)
         if let endpoint { logger.info("http endpoint listening", metadata: ["address": endpoint.address, "worker": name]) }
         TerminationSignals.onSignal { worker.stop() }
         worker.run()
+        gateway?.stop()
         endpoint?.stop()
         return worker.refused == nil ? 0 : 1
     }

@@ -184,6 +184,91 @@ struct EventLoopTests {
         #expect(arrives(drained))
     }
 
+    /// Loopback delivers a send into the receiver's socket at once, so after another
+    /// connection's round trip (and the loop's turn that carried it) a connection that was not
+    /// paused would have had its data delivered already.
+    @Test func aPausedConnectionGetsItsDataOnlyAfterResuming() throws {
+        let loop = try startedLoop()
+        defer { loop.stop() }
+        let resumed = Locked(false)
+        let deliveries = Locked<[(bytes: [UInt8], afterResume: Bool)]>([])
+        let delivered = DispatchSemaphore(value: 0)
+        let paused = Locked<LoopConnection?>(nil)
+        let port = try listen(on: loop) { connection in
+            if paused.value == nil {
+                paused.withLock { $0 = connection }
+                connection.pauseReading()
+                connection.onData = { bytes in
+                    deliveries.withLock { $0.append((bytes, resumed.value)) }
+                    delivered.signal()
+                }
+            } else {
+                connection.onData = { connection.write($0) }
+            }
+        }
+        let first = try BlockingClient(port: port)
+        try loop.sync {}  // accepted and paused
+        let second = try BlockingClient(port: port)
+        try first.send("held")
+        try second.send("ping")
+        #expect(try second.read(count: 4) == Array("ping".utf8))
+        try loop.sync {
+            resumed.withLock { $0 = true }
+            paused.value?.resumeReading()
+        }
+        try #require(arrives(delivered))
+        #expect(deliveries.value.map(\.bytes) == [Array("held".utf8)])
+        #expect(deliveries.value.allSatisfy { $0.afterResume }, "data was delivered while paused")
+    }
+
+    /// One peer that reads nothing while a lot is written to it: the others are served as usual.
+    @Test func aPeerThatDoesNotReadHoldsUpNobody() throws {
+        let loop = try startedLoop()
+        defer { loop.stop() }
+        let stuck = DispatchSemaphore(value: 0)
+        let isFirst = Locked(true)
+        let port = try listen(on: loop) { connection in
+            guard isFirst.withLock({ first in defer { first = false }; return first }) else {
+                connection.onData = { connection.write($0) }
+                return
+            }
+            connection.writeBufferLimit = 4 * 1024 * 1024
+            #expect(connection.write([UInt8](repeating: 7, count: 4 * 1024 * 1024)))
+            #expect(connection.bufferedBytes > 0, "the socket took it all: nothing is held back")
+            stuck.signal()
+        }
+        let sleeper = try BlockingClient(port: port, receiveBuffer: 4096)
+        try #require(arrives(stuck))
+        for index in 0..<20 {
+            let client = try BlockingClient(port: port)
+            try client.send("n\(index)")
+            #expect(try client.read(count: "n\(index)".utf8.count) == Array("n\(index)".utf8))
+        }
+        withExtendedLifetime(sleeper) {}
+    }
+
+    /// Thousands of small messages queued behind a slow peer arrive whole and in order.
+    @Test func manySmallBufferedWritesArriveInOrder() throws {
+        let loop = try startedLoop()
+        defer { loop.stop() }
+        // More than the kernel's socket buffers take (up to 4 MiB), in 64-byte messages.
+        let messages = (0..<100_000).map { Array("message \($0);".utf8) + [UInt8](repeating: 0x2E, count: 64 - "message \($0);".utf8.count) }
+        let queued = DispatchSemaphore(value: 0)
+        let buffered = Locked(0)
+        let port = try listen(on: loop) { connection in
+            connection.writeBufferLimit = 16 * 1024 * 1024
+            let refused = messages.filter { !connection.write($0) }.count
+            #expect(refused == 0)
+            buffered.withLock { $0 = connection.bufferedBytes }
+            queued.signal()
+        }
+        let client = try BlockingClient(port: port, receiveBuffer: 4096)
+        try #require(arrives(queued))
+        #expect(buffered.value > 0, "the socket took it all: nothing was queued")
+        let expected = messages.flatMap { $0 }
+        #expect(try client.read(count: expected.count) == expected)
+    }
+
     @Test func onCloseRunsOnceWhenThePeerEndsTheStream() throws {
         let loop = try startedLoop()
         defer { loop.stop() }

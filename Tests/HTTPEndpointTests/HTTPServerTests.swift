@@ -184,6 +184,25 @@ struct HTTPServerTests {
         #expect(try connection.read(count: 10) == Array("still here".utf8))
     }
 
+    @Test func switchingProtocolsSends101AndHandsOverTheConnection() throws {
+        let (loop, _, port) = try startedServer { exchange in
+            let connection = exchange.connection
+            let leftover = exchange.switchProtocols(headers: [
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Injected: 1"),
+            ])
+            connection.write(leftover)
+            connection.onData = { connection.write($0) }
+        }
+        defer { loop.stop() }
+        let connection = try RawConnection(port: port)
+        try connection.send("GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\nearly")
+        let expected = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=X-Injected: 1\r\n\r\nearly"
+        #expect(String(decoding: try connection.read(count: expected.utf8.count), as: UTF8.self) == expected)
+        try connection.send("later")
+        #expect(try connection.read(count: 5) == Array("later".utf8))
+    }
+
     @Test func stopClosesTheConnectionsItServesAndTheListener() throws {
         let parked = DispatchSemaphore(value: 0)
         let (loop, server, port) = try startedServer(requestTimeout: .seconds(3600)) { _ in parked.signal() }

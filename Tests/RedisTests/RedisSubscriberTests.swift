@@ -26,6 +26,29 @@ struct RedisSubscriberTests {
         #expect(patterned.first?.channel == prefix + "p:one" && patterned.first?.payload == [0, 0xFF])
     }
 
+    @Test func aSubscriberWithoutChannelsKeepsItsConnection() throws {
+        // Outside subscribe mode PING answers a plain PONG: it must count as an answer, or the
+        // idle subscriber (a gateway before its first client) reconnects every other interval.
+        let name = "sb-sub-idle-\(UUID().uuidString.prefix(6))"
+        let recorder = EventRecorder<RedisSubscriberEvent>()
+        let subscriber = RedisSubscriber(configuration: try TestRedis.configuration(name: name), pingInterval: .milliseconds(50)) { recorder.record($0) }
+        subscriber.start()
+        defer { subscriber.stop() }
+        #expect(recorder.wait { $0.contains { if case .ready = $0 { true } else { false } } })
+        // The same connection, pinged every 50 ms, lives on for over 2 s (40 intervals).
+        let admin = try TestRedis.connection()
+        let deadline = ContinuousClock.now + .seconds(15)
+        var age = 0
+        while age < 3, ContinuousClock.now < deadline {
+            let list = try admin.send(["CLIENT", "LIST"]).string ?? ""
+            let line = list.split(separator: "\n").first { $0.contains("name=\(name) ") }
+            age = line?.split(separator: " ").first { $0.hasPrefix("age=") }.flatMap { Int($0.dropFirst(4)) } ?? 0
+            if age < 3 { usleep(50_000) }
+        }
+        #expect(age >= 3)
+        #expect(!recorder.all.contains { if case .disconnected = $0 { true } else { false } }, "\(recorder.all)")
+    }
+
     @Test func survivesAKilledConnectionAndReportsTheGap() throws {
         let prefix = TestRedis.uniquePrefix()
         let name = "sb-sub-\(UUID().uuidString.prefix(6))"

@@ -18,7 +18,7 @@ struct FeedChannelTests {
         let subscriber = RedisSubscriber(configuration: configuration, channels: [feed]) { recorder.record($0) }
         subscriber.start()
         defer { subscriber.stop() }
-        #expect(recorder.wait { $0.contains { if case .ready = $0 { true } else { false } } })
+        #expect(recorder.wait { $0.contains { if case .ready = $0 { true } else { false } } }, "\(recorder.all)")
         func wakeUps(_ events: [RedisSubscriberEvent]) -> [String] {
             events.compactMap { if case .message(let message) = $0, message.channel == feed { message.text } else { nil } }
         }

@@ -33,15 +33,20 @@ public struct IntakeClient {
     @discardableResult
     public func submit(_ entry: IntakeEntry) throws -> String {
         let stream = stream(for: entry.workspace)
-        var command = RedisCommand("XADD", stream, "*")
+        guard let id = try connection.send(command(for: entry)).string else {
+            throw RedisClientError(.protocolError, "XADD returned no entry id.", recoverySuggestion: "Check that \(stream) is a stream.")
+        }
+        return id
+    }
+
+    /// The `XADD` that appends an entry to its workspace's intake stream, for pipelines.
+    public func command(for entry: IntakeEntry) -> RedisCommand {
+        var command = RedisCommand("XADD", stream(for: entry.workspace), "*")
         for field in entry.fields {
             command.append(field.name)
             command.append(field.value)
         }
-        guard let id = try connection.send(command).string else {
-            throw RedisClientError(.protocolError, "XADD returned no entry id.", recoverySuggestion: "Check that \(stream) is a stream.")
-        }
-        return id
+        return command
     }
 
     /// Waits for the outcome of an entry of `workspace` submitted with `wantsReply`, as the

@@ -42,7 +42,8 @@ public struct WorkspaceEventLog {
     /// - Throws: ``IntakeRejection`` when `workspace` is not an id; a Redis error.
     public func events(of workspace: String, afterStreamID id: String, limit: Int) throws -> [WorkspaceEvent] {
         let stream = try eventsKey(of: workspace)
-        return try entries(try connection.send(RedisCommand("XRANGE", stream, "(" + id, "+", "COUNT", max(limit, 1))), of: workspace, stream: stream)
+        guard limit > 0 else { return [] }
+        return try entries(try connection.send(RedisCommand("XRANGE", stream, "(" + id, "+", "COUNT", limit)), of: workspace, stream: stream)
     }
 
     /// Up to `limit` events after version `version`, oldest first, checked consecutive; or
