@@ -6,8 +6,9 @@
     gateway_load.py bench   the same clients, CHANGES status changes one at a time: delivery
                             latency (receive time - the time the change was written) over every
                             delivery, the time to connect them all, the worker's RSS and CPU;
-                            then the yardstick: the same process taking in a Redis Pub/Sub
-                            fan-out to as many subscribers. Prints one line "RESULT <json>".
+                            then the yardstick: the same clients against a WebSocket fan-out
+                            that does next to nothing per client (fan_out_server, run as
+                            `gateway_load.py fan-out-server`). Prints one line "RESULT <json>".
 
 Environment: GATEWAY_URL (http://127.0.0.1:<port>), SECRET_FILE (the worker's
 --gateway-secret-file), REDIS_URL, SB_PREFIX, SB_WORKSPACE, SB_INTAKE (the workspace's intake
