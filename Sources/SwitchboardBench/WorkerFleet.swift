@@ -48,12 +48,13 @@ final class WorkerFleet {
     /// Every intake stream the workers read, for waiting until all are drained.
     var intakeKeys: [String] { KeySchema(prefix: prefix).intakeStreamsRead(shards: intakeShards) }
 
-    func start(_ count: Int, sessionTTL: String = "3600s") throws {
+    /// Starts `count` workers; `extraArguments` go to each (e.g. `--gateway`).
+    func start(_ count: Int, sessionTTL: String = "3600s", extraArguments: [String] = []) throws {
         for index in 0..<count {
             workers.append(try ChildProcess(executable: Self.switchboardBinary,
                                             arguments: ["worker", "--redis", redisURL, "--prefix", prefix,
                                                         "--name", "bench-\(index)", "--log-level", "warning", "--session-ttl", sessionTTL, "--http", "off",
-                                                        "--intake-shards", String(intakeShards)],
+                                                        "--intake-shards", String(intakeShards)] + extraArguments,
                                             outputPath: directory + "/worker-\(index).log"))
         }
     }

@@ -8,8 +8,9 @@ if arguments.contains("--help") || arguments.contains("-h") {
     USAGE: switchboard-bench [--requests N] [--status-entries N] [--heartbeat-entries N]
                              [--latency-seconds N] [--conversations N]
                              [--team-sizes 1000,10000,100000] [--subscribers N]
-                             [--memory-agents N] [--idle-seconds N] [--cluster-entries N] [--json PATH]
-                             [--only client,status,heartbeat,latency,fanout,routing,memory,idle,cluster]
+                             [--memory-agents N] [--idle-seconds N] [--cluster-entries N]
+                             [--gateway-clients N] [--gateway-changes N] [--json PATH]
+                             [--only client,status,heartbeat,latency,fanout,routing,memory,idle,cluster,gateway]
 
     Starts a private redis-server and real `switchboard worker` processes, runs each
     scenario next to its yardstick measured in the same run (redis-benchmark: plain
@@ -17,6 +18,9 @@ if arguments.contains("--help") || arguments.contains("-h") {
     and prints a Markdown table, then a profile of each drain: Redis commands per entry,
     Redis's busy share, the worker's CPU per entry. The cluster scenario starts private Redis
     Clusters (3 primaries, 1 primary) and prints how Redis's time splits over the primaries.
+    The gateway scenario opens --gateway-clients WebSocket clients (Python websockets, from
+    Tests/EndToEndTests/Python/gateway_load.py) on one worker's gateway and times
+    --gateway-changes status changes reaching all of them.
     --json PATH writes all of it.
     SWITCHBOARD_INTAKE_SHARDS=N runs the workers over N intake shards (default 1).
     """)
@@ -27,7 +31,7 @@ func option(_ name: String) -> String? {
     return arguments[arguments.index(after: index)]
 }
 let requests = option("--requests").flatMap(Int.init) ?? 100_000
-let scenarios = ["client", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle", "cluster"]
+let scenarios = ["client", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle", "cluster", "gateway"]
 /// Scenarios to run (all by default): for profiling one of them.
 let selected = Set((option("--only") ?? scenarios.joined(separator: ",")).split(separator: ",").map(String.init))
 if let unknown = selected.subtracting(scenarios).sorted().first {
@@ -70,6 +74,8 @@ do {
         report.splits += measured.splits
         report.model = ClusterModel(splits: measured.splits)
     }
+    if selected.contains("gateway") { report.rows += try GatewayScenario.run(redis: redis, clients: option("--gateway-clients").flatMap(Int.init) ?? 5_000,
+                                                                             changes: option("--gateway-changes").flatMap(Int.init) ?? 20) }
     print(BenchmarkRow.header)
     report.rows.forEach { print($0.markdown) }
     for profile in report.profiles { print("\n" + profile.markdown) }
