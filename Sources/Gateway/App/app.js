@@ -514,7 +514,7 @@
     if (opened) return retry();
     // It never opened: the network, or a refusal (the browser hides the HTTP status). If the
     // server that served this page answers, the gateway refused the stream.
-    fetch(`${basePath}app/app.css`, { method: "HEAD", cache: "no-store" })
+    fetch(`${basePath}app/app.css`, { cache: "no-store" })
       .then((response) => {
         if (!response.ok) return retry();
         refuse(
@@ -574,6 +574,7 @@
         state.version = message.version;
         if (applyEvent(message)) replaceStream(null);
     }
+    document.body.dataset.version = String(state.version); // what the page shows is as of this version
     scheduleRender();
   }
 
