@@ -48,6 +48,7 @@ struct TeamViewBrowserTests {
         scriptEnvironment["SUPERVISOR_TOKEN"] = try token(agent: supervisor, role: "supervisor")
         scriptEnvironment["AGENT_TOKEN"] = try token(agent: other, role: "agent")
         scriptEnvironment["SCREENSHOT"] = screenshot
+        scriptEnvironment["SWITCHBOARD"] = BuiltProducts.switchboard
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/team_view_browser.py").path
         let output = NSTemporaryDirectory() + "sb-teamview-\(harness.prefix).log"
@@ -56,7 +57,7 @@ struct TeamViewBrowserTests {
         let status = python.waitOrKill(after: .seconds(180))
         let log = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "the browser script said:\n\(log)\nworker log:\n\(harness.workers.map(\.log).joined())")
-        #expect(log.contains("8 passed, 0 failed"), "the browser script said:\n\(log)")
+        #expect(log.contains("9 passed, 0 failed"), "the browser script said:\n\(log)")
         #expect(FileManager.default.fileExists(atPath: screenshot), "no screenshot at \(screenshot)")
         print("team view screenshot: \(screenshot)")
     }

@@ -9,6 +9,7 @@ the environment:
   AGENT_TOKEN        a token of agent OTHER_AGENT (role agent)
   SUPERVISOR_AGENT, OTHER_AGENT        agent ids; both known to the workspace before the run
   SCREENSHOT         where to save the screenshot (a PNG)
+  SWITCHBOARD        the switchboard executable (inspect workspace --json: Redis's own snapshot)
 Every wait is a WebDriverWait or a blocking Redis read with a deadline. Prints one line per
 check and ends with "<n> passed, <m> failed"; exits 1 on a failure.
 """
@@ -39,6 +40,7 @@ AGENT_TOKEN = os.environ["AGENT_TOKEN"]
 SUPERVISOR = os.environ["SUPERVISOR_AGENT"]
 OTHER = os.environ["OTHER_AGENT"]
 SCREENSHOT = os.environ["SCREENSHOT"]
+SWITCHBOARD = os.environ["SWITCHBOARD"]
 EVENTS = f"{PREFIX}:{{{WORKSPACE}}}:events"
 
 
@@ -68,6 +70,27 @@ def status_events():
     entries = redis_cli("XRANGE", EVENTS, "-", "+")
     events = [dict(zip(fields[::2], fields[1::2])) for _, fields in entries]
     return [event for event in events if event.get("type") == "status"]
+
+
+def stored_loads_and_queues():
+    """Each agent's load/capacity and the non-empty queues, from Redis's atomic snapshot."""
+    redis_option = ["--redis", REDIS_URL, "--prefix", PREFIX, "--workspace", WORKSPACE]
+    done = subprocess.run([SWITCHBOARD, "inspect", "workspace", *redis_option, "--json"],
+                          capture_output=True, text=True, timeout=WAIT_SECONDS, check=True)
+    snapshot = json.loads(done.stdout)
+    default = snapshot["settings"]["default_capacity"]
+    loads = {agent["agent"]: f"{agent['load']}/{agent.get('capacity', default)}" for agent in snapshot["agents"]}
+    queues = {"general": snapshot["queues"]["general"], **snapshot["queues"]["teams"]}
+    return loads, {queue: depth for queue, depth in queues.items() if depth}
+
+
+SHOWN_LOADS_AND_QUEUES = """
+const loads = Object.fromEntries([...document.querySelectorAll('.agent')]
+  .map((row) => [row.dataset.agent, row.querySelector('.load').textContent]));
+const queues = Object.fromEntries([...document.querySelectorAll('#queues li')]
+  .map((row) => [row.dataset.queue, Number(row.querySelector('.depth').textContent)]).filter(([, depth]) => depth));
+return [loads, queues];
+"""
 
 
 class CuttableProxy:
@@ -220,6 +243,38 @@ def main():
         query = parse_qs(urlsplit(resumed.split(" ")[1]).query)
         assert query.get("since") == [str(version)], f"the page resumed with {resumed.split('token=')[0]}…, not since={version}"
 
+    def shows_what_redis_holds(expected):
+        """Waits until the page shows the loads and queue depths Redis's snapshot holds."""
+        shown = None
+
+        def matches(_):
+            nonlocal shown
+            shown = tuple(driver.execute_script(SHOWN_LOADS_AND_QUEUES))
+            return shown == expected
+
+        try:
+            wait.until(matches)
+        except Exception:
+            raise AssertionError(f"the page shows {shown}, Redis holds {expected}") from None
+
+    def loads_and_queues_follow_transfers_reassigns_and_closes():
+        # The page follows each event; a manual assignment of a conversation it never saw
+        # queued or assigned makes it take a fresh snapshot (the page cannot place it).
+        write_intake("conversation.new", "conversation", "c-tv-2", "team", "billing")
+        write_intake("conversation.new", "conversation", "c-tv-3")
+        write_intake("conversation.transfer", "conversation", "c-tv-2", "team", "sales", "actor", SUPERVISOR)
+        write_intake("agent.reassign", "agent", OTHER, "actor", SUPERVISOR)
+        write_intake("conversation.assign", "conversation", "c-tv-2", "agent", OTHER, "actor", SUPERVISOR)
+        write_intake("conversation.close", "conversation", "c-tv-3")
+        shows_what_redis_holds(stored_loads_and_queues())
+        driver.refresh()  # a fresh snapshot: c-tv-1, with the supervisor, is unknown to this page
+        present('#connection[data-state="live"]')
+        write_intake("conversation.new", "conversation", "c-tv-4", "team", "billing")
+        write_intake("conversation.assign", "conversation", "c-tv-1", "agent", OTHER, "actor", SUPERVISOR, "over_capacity", "true")
+        shows_what_redis_holds(stored_loads_and_queues())
+        write_intake("conversation.assign", "conversation", "c-tv-4", "agent", SUPERVISOR, "actor", SUPERVISOR, "over_capacity", "true")
+        shows_what_redis_holds(stored_loads_and_queues())
+
     def agent_token_sees_no_supervisor_controls():
         driver.get(f"{page}#token={AGENT_TOKEN}")
         present('#connection[data-state="live"]')
@@ -245,6 +300,7 @@ def main():
         supervisor_overrides_a_status,
         supervisor_assigns_from_the_dropdown,
         reconnects_with_since_after_a_network_drop,
+        loads_and_queues_follow_transfers_reassigns_and_closes,
         agent_token_sees_no_supervisor_controls,
         refused_token_says_so,
     ]
