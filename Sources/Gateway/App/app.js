@@ -101,8 +101,10 @@
     [...state.conversations.values()].filter((c) => c.agent === null && !c.moving && c.team === team).length;
 
   function applySnapshot(snapshot) {
+    const couldSupervise = canSupervise();
     state.version = snapshot.version;
     state.viewer = snapshot.viewer ?? state.viewer;
+    if (canSupervise() !== couldSupervise) dropAgentRows(); // rebuilt with or without the override
     state.agents = new Map((snapshot.agents ?? []).map((agent) => [agent.agent, { ...agent, load: agent.load ?? 0, teams: agent.teams ?? [] }]));
     state.queues = { general: snapshot.queues?.general ?? 0, teams: { ...(snapshot.queues?.teams ?? {}) } };
     state.settings = { ...snapshot.settings };
@@ -258,6 +260,11 @@
     $("#no-agents").hidden = ids.length > 0;
   }
 
+  function dropAgentRows() {
+    for (const row of rows.values()) row.remove();
+    rows.clear();
+  }
+
   function newAgentRow(id) {
     const row = element("li", { class: "agent", "data-agent": id });
     row.append(
@@ -377,6 +384,7 @@
   }
 
   function renderAssignForm() {
+    $("#assign-section").hidden = !canSupervise();
     if (!canSupervise()) return;
     const select = $("#assign-agent");
     const chosen = select.value;
@@ -440,24 +448,29 @@
     clearTimeout(retryTimer);
     retryTimer = null;
     if (isExpired(claims)) return refuse(expiredSentence(claims), false);
-    if (!(socket || replacement)) setConnection(everLive ? "reconnecting" : "connecting", everLive ? "Reconnecting…" : "Connecting…");
-    const opening = new WebSocket(eventsURL(state.version));
+    setConnection(everLive ? "reconnecting" : "connecting", everLive ? "Reconnecting…" : "Connecting…");
+    adopt(new WebSocket(eventsURL(state.version)));
+  }
+
+  /** Makes `opening` the stream whose messages are applied; its end starts a reconnect. */
+  function adopt(opening) {
     socket = opening;
-    let opened = false;
-    let openedAt = 0;
-    opening.onopen = () => {
-      opened = true;
+    let openedAt = null;
+    const opened = () => {
       openedAt = Date.now();
       markLive();
     };
+    if (opening.readyState === WebSocket.OPEN) opened();
+    else opening.onopen = opened;
     opening.onmessage = (message) => {
       if (opening === socket) receive(message.data);
     };
     opening.onclose = (closing) => {
       if (opening !== socket) return;
       socket = null;
-      if (opened && Date.now() - openedAt > 5000) failures = 0;
-      dropped(closing, opened);
+      // A stream that lived a while was not a failed attempt: start the backoff again.
+      if (openedAt !== null && Date.now() - openedAt > 5000) failures = 0;
+      dropped(closing, openedAt !== null);
     };
   }
 
@@ -472,20 +485,10 @@
     replacement = opening;
     opening.onopen = () => {
       if (replacement !== opening) return;
-      const previous = socket;
       replacement = null;
-      socket = opening;
-      opening.onmessage = (message) => {
-        if (opening === socket) receive(message.data);
-      };
-      const openedAt = Date.now();
-      opening.onclose = (closing) => {
-        if (opening !== socket) return;
-        socket = null;
-        if (Date.now() - openedAt > 5000) failures = 0;
-        dropped(closing, true);
-      };
-      if (previous) previous.close(1000, "replaced by a newer stream");
+      const previous = socket;
+      adopt(opening);
+      previous?.close(1000, "replaced by a newer stream");
     };
     opening.onclose = () => {
       if (replacement === opening) replacement = null;
@@ -692,7 +695,6 @@
     $("#workspace-name").textContent = claims.workspace;
     $("#own-name").textContent = claims.sub;
     document.title = `${claims.workspace} · Team view · Switchboard`;
-    $("#assign-section").hidden = !canSupervise();
     wireControls();
     render();
     connect();
