@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "ChildProcess", swiftSettings: strictSettings),
         .executableTarget(
             name: "SwitchboardCLI",
-            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics"],
+            dependencies: ["Switchboard", "Redis", "ArgumentParsing", "Logging", "HTTPEndpoint", "Metrics", "Tokens"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess"],
+            dependencies: ["SwitchboardCLI", "Switchboard", "Redis", "TestSupport", "ChildProcess", "Tokens"],
             exclude: ["Python"],
             swiftSettings: strictSettings
         ),
@@ -69,7 +69,15 @@ let package = Package(
         .testTarget(name: "SwitchboardTests", dependencies: ["Switchboard", "TestSupport", "ChildProcess"], swiftSettings: strictSettings),
         .target(name: "Metrics", swiftSettings: strictSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ChildProcess"], exclude: ["Python"], swiftSettings: strictSettings),
-        .target(name: "HTTPEndpoint", swiftSettings: strictSettings),
-        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint"], swiftSettings: strictSettings),
+        .target(name: "HTTPEndpoint", dependencies: ["EventLoop"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPEndpointTests", dependencies: ["HTTPEndpoint", "EventLoop"], swiftSettings: strictSettings),
+        // Linux's epoll and eventfd headers (Glibc's module leaves them out); nothing to link.
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "EventLoop", dependencies: ["CEpoll"], swiftSettings: strictSettings),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strictSettings),
+        .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strictSettings),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strictSettings),
+        .target(name: "Tokens", dependencies: ["Crypto", "Switchboard"], swiftSettings: strictSettings),
+        .testTarget(name: "TokensTests", dependencies: ["Tokens", "Crypto", "ChildProcess"], swiftSettings: strictSettings),
     ]
 )

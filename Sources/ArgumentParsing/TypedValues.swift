@@ -29,7 +29,7 @@ extension ParsedArguments {
     }
 
     /// The option's value as a duration, or nil when absent. Accepts a non-negative number with an
-    /// optional unit: `250ms`, `5s`, `2m`, `1h`, `1.5s`; a bare number means seconds.
+    /// optional unit: `250ms`, `5s`, `2m`, `1h`, `7d`, `1.5s`; a bare number means seconds.
     public func duration(_ option: String) throws(ValidationError) -> Duration? {
         guard let text = value(option) else { return nil }
         guard let duration = DurationText.parse(text) else {
@@ -66,7 +66,7 @@ enum DurationText {
 
     static func parse(_ raw: String) -> Duration? {
         let text = raw.trimmingWhitespace().lowercased()
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         var number = Substring(text)
         var scale = 1.0
         for unit in units where text.hasSuffix(unit.suffix) {

@@ -1,12 +1,8 @@
-// HTTPEndpoint: a minimal HTTP/1.1 server for health and metrics endpoints, on one OS thread
-// of its own (never Swift's cooperative pool), one connection at a time.
+// HTTPEndpoint: a minimal HTTP/1.1 server for health and metrics endpoints, an HTTPServer on
+// an event loop of its own (never Swift's cooperative pool), serving many connections at once.
 
+import EventLoop
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Serves `GET` and `HEAD` requests with a handler, e.g. `/healthz` and `/metrics` for Prometheus.
 ///
@@ -22,10 +18,11 @@ import Musl
 ///
 /// Every answer carries `Content-Type`, `Content-Length` and `Connection: close`. The server
 /// answers 405 to methods other than `GET` and `HEAD`, 400 to a malformed request, 431 to a
-/// head over 8 KiB and 408 when the head does not arrive within `requestTimeout`; the
+/// head over 8 KiB and 408 when the request does not arrive within `requestTimeout`; the
 /// handler sees only well-formed `GET` and `HEAD` requests (it answers `HEAD` like `GET`; the
-/// server leaves the body out). Requests are served one at a time on the endpoint's thread,
-/// so the handler should return quickly.
+/// server leaves the body out). Connections are read side by side on the endpoint's thread
+/// (epoll), so a slow or silent client holds up nobody else; the handler runs there too, one
+/// request at a time, so it should return quickly.
 public final class HTTPEndpoint: Sendable {
     /// Answers one request; runs on the endpoint's thread.
     public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
@@ -40,8 +37,7 @@ public final class HTTPEndpoint: Sendable {
     private let running = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
-        let loop: ServerLoop
-        let thread: pthread_t
+        let loop: EventLoop
         let port: Int
     }
 
@@ -71,31 +67,33 @@ public final class HTTPEndpoint: Sendable {
     ///   machine's, the host is not an IP address, the endpoint is already started…
     public func start() throws(HTTPEndpointError) {
         try running.withLock { (running: inout Running?) throws(HTTPEndpointError) in
-            if let running {
-                let address = ListeningSocket.display(host: ListeningSocket.normalized(host: host), port: running.port)
-                throw HTTPEndpointError(address: address, reason: "this endpoint is already listening", hint: "call stop() before starting it again")
+            let display = SocketAddress.display(host: SocketAddress.normalized(host: host), port: running?.port ?? port)
+            if running != nil {
+                throw HTTPEndpointError(address: display, reason: "this endpoint is already listening", hint: "call stop() before starting it again")
             }
-            let socket = try ListeningSocket.open(host: host, port: port)
-            let display = ListeningSocket.display(host: ListeningSocket.normalized(host: host), port: socket.port)
-            let loop: ServerLoop
-            do throws(HTTPEndpointError) {
-                loop = try ServerLoop(listener: socket.descriptor, timeout: requestTimeout, handler: handler)
+            let loop: EventLoop
+            do throws(EventLoopError) {
+                loop = try EventLoop(name: "http \(display)")
+                try loop.start()
             } catch {
-                close(socket.descriptor)
                 throw HTTPEndpointError(address: display, reason: error.reason, code: error.code, hint: error.hint)
             }
-            let context = Unmanaged.passRetained(loop).toOpaque()
-            var thread = pthread_t()
-            let status = pthread_create(&thread, nil, { context in
-                let loop = Unmanaged<ServerLoop>.fromOpaque(context!).takeRetainedValue()
-                loop.run()
-                return nil
-            }, context)
-            guard status == 0 else {
-                Unmanaged<ServerLoop>.fromOpaque(context).release()
-                throw .systemCall("pthread_create", failedWith: status, address: display)
+            let handler = self.handler
+            let server = HTTPServer(loop: loop, host: host, port: port, requestTimeout: requestTimeout) { exchange in
+                let request = exchange.request
+                guard request.method == "GET" || request.method == "HEAD" else {
+                    exchange.respond(HTTPResponse(status: 405, body: "method not allowed: use GET or HEAD\n"), extraHeaders: [("Allow", "GET, HEAD")])
+                    return
+                }
+                exchange.respond(handler(request))
             }
-            running = Running(loop: loop, thread: thread, port: socket.port)
+            do throws(HTTPEndpointError) {
+                try server.start()
+            } catch {
+                loop.stop()
+                throw error
+            }
+            running = Running(loop: loop, port: server.boundPort ?? port)
         }
     }
 
@@ -106,7 +104,7 @@ public final class HTTPEndpoint: Sendable {
 
     /// `host:port` (`[host]:port` for IPv6), with the bound port while started.
     public var address: String {
-        ListeningSocket.display(host: ListeningSocket.normalized(host: host), port: boundPort ?? port)
+        SocketAddress.display(host: SocketAddress.normalized(host: host), port: boundPort ?? port)
     }
 
     /// Stops serving and closes the listening socket; returns once the thread has ended (at
@@ -114,11 +112,8 @@ public final class HTTPEndpoint: Sendable {
     /// the handler, which then returns before the thread ends.
     public func stop() {
         guard let stopped = running.withLock({ running in defer { running = nil }; return running }) else { return }
-        stopped.loop.requestStop()
-        if pthread_equal(stopped.thread, pthread_self()) != 0 {
-            pthread_detach(stopped.thread)
-        } else {
-            pthread_join(stopped.thread, nil)
-        }
+        // Stopping the loop closes the listener and every connection; from the handler (the
+        // loop's own thread) it returns at once and the thread ends after the handler.
+        stopped.loop.stop()
     }
 }

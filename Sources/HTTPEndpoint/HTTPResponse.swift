@@ -28,16 +28,22 @@ public struct HTTPResponse: Sendable {
     /// The reason phrase sent after `status`, e.g. `Not Found`.
     public static func reasonPhrase(for status: Int) -> String {
         switch status {
+        case 101: "Switching Protocols"
         case 200: "OK"
+        case 202: "Accepted"
         case 204: "No Content"
         case 301: "Moved Permanently"
         case 302: "Found"
         case 304: "Not Modified"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 426: "Upgrade Required"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"
@@ -51,13 +57,18 @@ public struct HTTPResponse: Sendable {
     /// Status line, header fields and (unless `includeBody` is false) body.
     func serialized(includeBody: Bool, extraHeaders: [(name: String, value: String)] = []) -> [UInt8] {
         let code = (100...599).contains(status) ? status : 500
-        // A content type from a handler cannot add header lines of its own.
-        let type = String(contentType.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
         var head = "HTTP/1.1 \(code) \(Self.reasonPhrase(for: code))\r\n"
-        head += "Content-Type: \(type)\r\n"
+        head += Self.headerLine("Content-Type", contentType)
         head += "Content-Length: \(body.count)\r\n"
-        for (name, value) in extraHeaders { head += "\(name): \(value)\r\n" }
+        for (name, value) in extraHeaders { head += Self.headerLine(name, value) }
         head += "Connection: close\r\n\r\n"
         return includeBody ? Array(head.utf8) + body : Array(head.utf8)
+    }
+
+    /// `name: value` and CRLF; control characters are left out, so a value taken from a
+    /// request or a handler cannot add header lines of its own.
+    static func headerLine(_ name: String, _ value: String) -> String {
+        let clean = { (text: String) in String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }) }
+        return "\(clean(name)): \(clean(value))\r\n"
     }
 }

@@ -1,6 +1,8 @@
 // A dedicated connection that listens to channels: delivers messages, detects a dead link
 // with pings, resubscribes after a reconnect and says that messages may have been missed.
+// Channels can be added and removed while it runs.
 import Foundation
+import Glibc
 import Synchronization
 
 /// A message received on a subscribed channel.
@@ -18,14 +20,19 @@ public struct RedisPubSubMessage: Sendable, Hashable {
 
 /// What a ``RedisSubscriber`` tells its handler.
 public enum RedisSubscriberEvent: Sendable {
-    /// Every subscription is confirmed: messages published from now on will arrive.
+    /// Every subscription is confirmed: messages published from now on will arrive. Reported
+    /// once, after the first connection (with no channels and patterns: once connected).
     case ready
+    /// The channels of one ``RedisSubscriber/subscribe(_:)`` call are confirmed: messages
+    /// published on them from now on will arrive. Reported after ``ready`` (or
+    /// ``resumedAfterGap``), once per call, unless they were unsubscribed meanwhile.
+    case subscribed([String])
     /// A message arrived.
     case message(RedisPubSubMessage)
     /// The link broke or stopped answering pings; the subscriber is reconnecting.
     case disconnected(RedisClientError)
-    /// Subscribed again after a disconnect. Messages published in between are lost
-    /// (Redis Pub/Sub keeps nothing): resynchronise from durable state.
+    /// Subscribed again after a disconnect, to every channel wanted now. Messages published
+    /// in between are lost (Redis Pub/Sub keeps nothing): resynchronise from durable state.
     case resumedAfterGap
 }
 
@@ -38,6 +45,11 @@ public enum RedisSubscriberEvent: Sendable {
 /// reported as after a reconnect. Patterns have no sharded form: a subscriber with patterns
 /// reports ``RedisSubscriberEvent/disconnected(_:)`` with an error saying so, and stops.
 ///
+/// Channels may be added with ``subscribe(_:)`` and removed with ``unsubscribe(_:)`` from
+/// any thread, at any time (before ``start()`` too): the subscriber's thread is woken and
+/// sends them at once, and reports ``RedisSubscriberEvent/subscribed(_:)`` when they are
+/// confirmed. A subscriber may start with no channel at all.
+///
 /// The handler runs on the subscriber's thread, one event at a time, in order; it should be
 /// quick. While no message arrives the subscriber sends `PING` every `pingInterval`; no
 /// answer within another interval means the link is dead, and it reconnects with backoff.
@@ -45,20 +57,23 @@ public enum RedisSubscriberEvent: Sendable {
 /// ```swift
 /// let subscriber = RedisSubscriber(configuration: config, channels: ["sb:{acme}:status"]) { event in … }
 /// subscriber.start()
+/// subscriber.subscribe(["sb:{globex}:status"])   // later: .subscribed(["sb:{globex}:status"])
 /// …
 /// subscriber.stop()
 /// ```
 public final class RedisSubscriber: Sendable {
     /// The connection settings.
     public let configuration: RedisConfiguration
-    /// Channels subscribed with `SUBSCRIBE`.
-    public let channels: [String]
+    /// The channels wanted now (`SUBSCRIBE`; `SSUBSCRIBE` on a cluster): those given to
+    /// `init`, plus those of ``subscribe(_:)``, minus those of ``unsubscribe(_:)``.
+    public var channels: [String] { requests.channels }
     /// Patterns subscribed with `PSUBSCRIBE`.
     public let patterns: [String]
     /// How long the link may stay silent before a `PING` checks it.
     public let pingInterval: Duration
 
     private let handler: @Sendable (RedisSubscriberEvent) -> Void
+    private let requests: ChannelRequests
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
@@ -66,9 +81,8 @@ public final class RedisSubscriber: Sendable {
     /// Creates a subscriber; call ``start()`` to begin.
     public init(configuration: RedisConfiguration, channels: [String] = [], patterns: [String] = [],
                 pingInterval: Duration = .seconds(1), handler: @escaping @Sendable (RedisSubscriberEvent) -> Void) {
-        precondition(!channels.isEmpty || !patterns.isEmpty, "a subscriber needs a channel or a pattern")
         self.configuration = configuration
-        self.channels = channels
+        requests = ChannelRequests(channels: channels)
         self.patterns = patterns
         self.pingInterval = pingInterval
         self.handler = handler
@@ -85,10 +99,25 @@ public final class RedisSubscriber: Sendable {
         thread.start()
     }
 
+    /// Adds channels, from any thread; ``RedisSubscriberEvent/subscribed(_:)`` reports them
+    /// confirmed (channels already subscribed are reported too, as they are).
+    public func subscribe(_ channels: [String]) {
+        guard !channels.isEmpty else { return }
+        requests.subscribe(channels)
+    }
+
+    /// Removes channels, from any thread: once the subscriber's thread has sent the
+    /// unsubscribe (at once), no message of theirs is delivered any more.
+    public func unsubscribe(_ channels: [String]) {
+        guard !channels.isEmpty else { return }
+        requests.unsubscribe(channels)
+    }
+
     /// Stops listening, closes the connection and waits for the thread to end (at most a
     /// fraction of a second, or a reconnect backoff step while Redis is unreachable).
     public func stop() {
         stopRequested.store(true, ordering: .relaxed)
+        requests.wake()
         guard started.load(ordering: .relaxed) else { return }
         finished.wait()
         finished.signal()  // let a second stop() return too
@@ -98,10 +127,16 @@ public final class RedisSubscriber: Sendable {
 
     private func run() {
         let connection = RedisConnection(configuration: configuration)
+        var book = ChannelBook()
         var everReady = false
         var down = false  // reported disconnected and not yet resubscribed: report an outage once
         while !isStopping {
             do {
+                // A new connection subscribes the channels wanted now; the changes asked since
+                // the last one only say which `.subscribed` reports are owed.
+                let (changes, wanted) = requests.take()
+                book.reconnected()
+                book.recordOffline(changes)
                 func onSubscribed() {
                     handler(everReady ? .resumedAfterGap : .ready)
                     everReady = true
@@ -113,10 +148,10 @@ public final class RedisSubscriber: Sendable {
                         break
                     }
                     if down { router.refresh() }
-                    try ClusterSubscription(owner: connection, router: router, channels: channels, pingInterval: pingInterval,
-                                            isStopping: { self.isStopping }, deliver: handler).listen(onSubscribed: onSubscribed)
+                    try ClusterSubscription(owner: connection, router: router, channels: wanted, requests: requests, pingInterval: pingInterval,
+                                            isStopping: { self.isStopping }, deliver: handler).listen(book: &book, onSubscribed: onSubscribed)
                 } else {
-                    try listen(on: connection, onSubscribed: onSubscribed)
+                    try listen(on: connection, channels: wanted, book: &book, onSubscribed: onSubscribed)
                 }
             } catch {
                 connection.dropContext()
@@ -139,14 +174,22 @@ public final class RedisSubscriber: Sendable {
         while ContinuousClock.now < end && !isStopping { usleep(20_000) }
     }
 
-    /// Subscribes and delivers messages until stopped or the link fails.
-    private func listen(on connection: RedisConnection, onSubscribed: () -> Void) throws(RedisClientError) {
+    /// Subscribes and delivers messages until stopped or the link fails, applying channel
+    /// changes as they are asked.
+    private func listen(on connection: RedisConnection, channels wanted: [String], book: inout ChannelBook,
+                        onSubscribed: () -> Void) throws(RedisClientError) {
         let context = try connection.openContext()
-        if !channels.isEmpty { try context.append(RedisCommand("SUBSCRIBE", arguments: channels)) }
+        func send(_ command: String, _ channels: [String]) throws(RedisClientError) {
+            guard !channels.isEmpty else { return }  // without arguments, UNSUBSCRIBE means all
+            try context.append(RedisCommand(command, arguments: channels))
+            for channel in channels { command == "SUBSCRIBE" ? book.sentSubscribe(channel) : book.sentUnsubscribe(channel) }
+        }
+        try send("SUBSCRIBE", wanted)
         if !patterns.isEmpty { try context.append(RedisCommand("PSUBSCRIBE", arguments: patterns)) }
         try context.flush()
 
-        var unconfirmed = Set(channels.map { "subscribe:" + $0 } + patterns.map { "psubscribe:" + $0 })
+        var unconfirmedPatterns = Set(patterns)
+        var announced = false
         let clock = ContinuousClock()
         var lastHeard = clock.now
         var pingSentAt: ContinuousClock.Instant?
@@ -160,19 +203,41 @@ public final class RedisSubscriber: Sendable {
                 guard let parts = reply.array, let kind = parts.first?.string else { continue }
                 switch kind {
                 case "message" where parts.count == 3:
-                    handler(.message(RedisPubSubMessage(channel: parts[1].string ?? "", pattern: nil, payload: parts[2].bytes ?? [])))
+                    let channel = parts[1].string ?? ""
+                    if book.isSubscribed(channel) {
+                        handler(.message(RedisPubSubMessage(channel: channel, pattern: nil, payload: parts[2].bytes ?? [])))
+                    }
                 case "pmessage" where parts.count == 4:
                     handler(.message(RedisPubSubMessage(channel: parts[2].string ?? "", pattern: parts[1].string, payload: parts[3].bytes ?? [])))
-                case "subscribe", "psubscribe":
-                    if unconfirmed.remove(kind + ":" + (parts[1].string ?? "")) != nil, unconfirmed.isEmpty { onSubscribed() }
+                case "subscribe":
+                    book.answeredSubscribe(parts[1].string ?? "")
+                case "unsubscribe":
+                    _ = book.unsubscribed(parts[1].string ?? "")
+                case "psubscribe":
+                    unconfirmedPatterns.remove(parts[1].string ?? "")
                 case "pong":
                     pingSentAt = nil
                 default:
                     break
                 }
             }
-            if context.waitReadable(milliseconds: 100) {
-                try context.readAvailable()
+            if !announced && unconfirmedPatterns.isEmpty && book.allConfirmed {
+                announced = true
+                onSubscribed()
+            }
+            if announced { for group in book.takeConfirmedGroups() { handler(.subscribed(group)) } }
+
+            var descriptors = [pollfd(fd: context.fileDescriptor, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: requests.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+            if poll(&descriptors, 2, 100) > 0 {
+                if descriptors[1].revents != 0 {
+                    for change in requests.take().changes {
+                        let toSend = book.apply(change)
+                        if case .subscribe = change { try send("SUBSCRIBE", toSend) } else { try send("UNSUBSCRIBE", toSend) }
+                    }
+                    try context.flush()
+                }
+                if descriptors[0].revents != 0 { try context.readAvailable() }
                 continue
             }
             let now = clock.now

@@ -23,6 +23,7 @@ enum WatchCommand {
             case .message(let message): FileHandle.standardOutput.write(Data(((json ? message.text : describe(message.payload)) + "\n").utf8))
             case .disconnected(let error): FileHandle.standardError.write(Data("connection lost: \(error.message) — reconnecting\n".utf8))
             case .resumedAfterGap: FileHandle.standardError.write(Data("reconnected; broadcasts sent meanwhile were missed (see switchboard inspect agents)\n".utf8))
+            case .subscribed: break  // it subscribes to its one channel at start only
             }
         }
         TerminationSignals.onSignal { done.signal() }

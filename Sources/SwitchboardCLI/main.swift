@@ -13,7 +13,7 @@ let root = CommandSpec(
     subcommands let people and scripts drive and inspect a workspace.
     """,
     subcommands: [WorkerCommand.spec, AgentCommand.spec, ConversationCommand.spec, SettingsCommand.spec, WidgetCommand.spec, WatchCommand.spec,
-                  InspectCommand.spec, FunctionsCommand.spec, IntakeKeyCommand.spec, PingCommand.spec, DemoCommand.spec]
+                  InspectCommand.spec, FunctionsCommand.spec, IntakeKeyCommand.spec, TokenCommand.spec, PingCommand.spec, DemoCommand.spec]
 )
 
 exit(CommandLineTool.main(root, version: SwitchboardInfo.version))

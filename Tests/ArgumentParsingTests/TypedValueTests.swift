@@ -56,6 +56,7 @@ struct TypedValueTests {
         ("5s", .seconds(5)),
         ("2m", .seconds(120)),
         ("1h", .seconds(3600)),
+        ("7d", .seconds(604_800)),
         ("30", .seconds(30)),
         ("1.5s", .milliseconds(1500)),
         ("0.5", .milliseconds(500)),
@@ -70,7 +71,7 @@ struct TypedValueTests {
         #expect(try worker().duration("tag") == nil)
     }
 
-    @Test(arguments: ["soon", "5x", "-5s", "ms", "", "1e3", "99999999999h", "5 s"])
+    @Test(arguments: ["soon", "5x", "-5s", "ms", "", "1e3", "99999999999h", "99999d", "5 s", "1w"])
     func invalidDurations(text: String) throws {
         let message = error { _ = try worker("--poll-interval=\(text)").duration("poll-interval") }
         #expect(message.hasPrefix("invalid value '\(text)' for option '--poll-interval'; expected a duration such as 250ms, 5s, 2m or 1h"))

@@ -173,21 +173,35 @@ struct HTTPEndpointTests {
         #expect(try RawConnection.exchange(request, port: try #require(endpoint.boundPort)).status == 200)
     }
 
-    /// Ordering, not durations: the endpoint serves one head at a time, so a client that sends
-    /// half a head holds the next one up only until its request timeout. The second client is
-    /// answered (within its 5 s read deadline, against a 300 ms timeout), and by then the slow
-    /// one has its 408 waiting.
-    @Test func slowClientTimesOutWithoutWedgingTheServer() throws {
+    @Test func slowClientTimesOutWith408() throws {
         let endpoint = try startedEndpoint(timeout: .milliseconds(300))
         defer { endpoint.stop() }
-        let port = try #require(endpoint.boundPort)
-        let slow = try RawConnection(port: port)
+        let slow = try RawConnection(port: try #require(endpoint.boundPort))
         try slow.send("GET /heal")
-        let other = try RawConnection.exchange("GET /healthz HTTP/1.1\r\n\r\n", port: port)
-        #expect(other.status == 200)
-        #expect(try !slow.isOpenWithNothingToRead(), "the second client was served while the slow one was still unanswered")
         let timedOut = try RawResponse(slow.readToEnd())
         #expect(timedOut.status == 408)
+        #expect(timedOut.body == "request timeout: the request did not arrive in time\n")
+    }
+
+    /// The regression: the endpoint used to serve one connection at a time, so a client that
+    /// sent nothing, or trickled its head, held every liveness probe up until its timeout.
+    /// With an hour-long timeout, /healthz is answered while both are still waiting.
+    @Test func silentAndTricklingClientsDoNotHoldUpOthers() throws {
+        let endpoint = try startedEndpoint(timeout: .seconds(3600))
+        defer { endpoint.stop() }
+        let port = try #require(endpoint.boundPort)
+        let silent = try RawConnection(port: port)
+        let trickling = try RawConnection(port: port)
+        for piece in ["G", "ET /hea", "lthz HT"] {
+            try trickling.send(piece)
+            for _ in 0..<3 {
+                #expect(try RawConnection.exchange("GET /healthz HTTP/1.1\r\n\r\n", port: port).status == 200)
+            }
+        }
+        #expect(try silent.isOpenWithNothingToRead())
+        #expect(try trickling.isOpenWithNothingToRead())
+        try trickling.send("TP/1.1\r\n\r\n")
+        #expect(try RawResponse(trickling.readToEnd()).status == 200)
     }
 
     @Test func clientClosingEarlyDoesNotStopTheServer() throws {

@@ -125,6 +125,23 @@ final class RawConnection {
         }
     }
 
+    /// Exactly `count` bytes; throws at the end of the stream or the read timeout.
+    func read(count: Int) throws -> [UInt8] {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while received.count < count {
+            let wanted = min(chunk.count, count - received.count)
+            let got = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, wanted, 0) }
+            if got == 0 { throw ClientError(description: "end of stream after \(received.count) of \(count) bytes") }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw ClientError(description: "recv after \(received.count) bytes: \(String(cString: strerror(errno)))")
+            }
+            received.append(contentsOf: chunk[..<got])
+        }
+        return received
+    }
+
     /// Whether the server has neither answered nor closed this connection yet (a peek that
     /// does not wait).
     func isOpenWithNothingToRead() throws -> Bool {

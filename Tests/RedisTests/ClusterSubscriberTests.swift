@@ -66,9 +66,10 @@ struct ClusterSubscriberTests {
             _ = router.redirection(of: .error(RedisServerError(message: "MOVED \(slot) \(wrong)")), from: owner, routedBySlot: false)
             try #require(router.primary(ofSlot: slot).description == wrong)
             var correctedWhenReady = false
-            try ClusterSubscription(owner: connection, router: router, channels: [channel], pingInterval: .seconds(1),
+            var book = ChannelBook()
+            try ClusterSubscription(owner: connection, router: router, channels: [channel], requests: ChannelRequests(channels: [channel]), pingInterval: .seconds(1),
                                     isStopping: { !stop.all.isEmpty }, deliver: recorder.record)
-                .listen {
+                .listen(book: &book) {
                     correctedWhenReady = router.primary(ofSlot: slot) == owner
                     recorder.record(.ready)
                 }

@@ -111,13 +111,13 @@ struct SwitchboardLibraryTests {
         let keys = KeySchema(prefix: "sb").workspace(Identifier("acme")!)
         let agent = Identifier("42")!, team = Identifier("sales")!, conversation = Identifier("c-1")!
         let script = "local P = ARGV[1]\n" + (try Self.text("includes/keys.lua")) + """
-        return {key.meta(), key.agents(), key.sessions(), key.events(), key.status(), key.assignments(), key.settings(),
+        return {key.meta(), key.agents(), key.sessions(), key.events(), key.status(), key.assignments(), key.feed(), key.settings(),
           key.widget(), key.available(), key.teams(), key.queue(''), key.queue(team_suffix('sales')), key.pool(''),
           key.pool(':sales'), key.busy(''), key.busy(':sales'), key.conversation('c-1'), key.agent('42'),
           key.agent_sessions('42'), key.agent_conversations('42'), key.agent_log('42')}
         """
         let reply = try TestRedis.connection().send(RedisCommand("EVAL", script, 0, keys.base))
-        let expected = [keys.meta, keys.agents, keys.sessions, keys.events, keys.statusChannel, keys.assignmentsChannel, keys.settings,
+        let expected = [keys.meta, keys.agents, keys.sessions, keys.events, keys.statusChannel, keys.assignmentsChannel, keys.feedChannel, keys.settings,
                         keys.widget, keys.available, keys.teams, keys.queue(team: nil), keys.queue(team: team), keys.pool(team: nil),
                         keys.pool(team: team), keys.busyPool(team: nil), keys.busyPool(team: team), keys.conversation(conversation),
                         keys.agent(agent), keys.agentSessions(agent), keys.agentConversations(agent), keys.agentLog(agent)]

@@ -97,6 +97,8 @@ public struct KeySchema: Sendable, Hashable {
 
     /// The keys of one workspace.
     public func workspace(_ id: Identifier) -> WorkspaceKeys { WorkspaceKeys(prefix: prefix, workspace: id) }
+    /// The feed channel of a workspace (``WorkspaceKeys/feedChannel``).
+    public func feed(workspace: Identifier) -> String { self.workspace(workspace).feedChannel }
 }
 
 /// The global keys one intake shard's workspaces are scheduled in.
@@ -142,6 +144,9 @@ public struct WorkspaceKeys: Sendable, Hashable {
     public var statusChannel: String { base + "status" }
     /// Pub/Sub channel: one JSON per assignment.
     public var assignmentsChannel: String { base + "assignments" }
+    /// Pub/Sub channel: a wake-up per function call that emitted events, carrying the last
+    /// version written to ``events`` (a decimal); readers catch up from the stream.
+    public var feedChannel: String { base + "feed" }
     /// Hash: routing settings (`routing`, `busy_fallback`, `default_capacity`, `ai_chat`).
     public var settings: String { base + "settings" }
     /// Hash: the chat widget's `state` (online/offline), `reason`, `since`, and the business

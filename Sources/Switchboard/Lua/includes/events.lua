@@ -80,6 +80,9 @@ local function earliest_expiry()
 end
 
 local function outcome(kind, extra)
+  -- One wake-up per call that emitted events, for the gateways following the workspace:
+  -- "the events stream holds entries up to this version" (they read the stream itself).
+  if #EMITTED > 0 then publish(key.feed(), tostring(EMITTED[#EMITTED].version)) end
   local result = extra or {}
   if REPLY then
     result.outcome = kind

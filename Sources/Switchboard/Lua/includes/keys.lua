@@ -8,6 +8,7 @@ function key.sessions() return P .. 'sessions' end
 function key.events() return P .. 'events' end
 function key.status() return P .. 'status' end
 function key.assignments() return P .. 'assignments' end
+function key.feed() return P .. 'feed' end
 function key.settings() return P .. 'settings' end
 function key.widget() return P .. 'widget' end
 function key.available() return P .. 'available' end

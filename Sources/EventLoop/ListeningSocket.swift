@@ -8,28 +8,20 @@ import Musl
 
 /// A bound, listening, non-blocking, close-on-exec TCP socket.
 struct ListeningSocket {
+    /// Room for bursts of connections (thousands of dashboards reconnecting at once); the
+    /// kernel caps it at `net.core.somaxconn`.
+    static let backlog: Int32 = 4096
+
     let descriptor: Int32
     /// The port actually bound (the kernel's choice when asked for port 0).
     let port: Int
 
-    /// `host` without brackets, `::1` for `[::1]`; `localhost` means 127.0.0.1.
-    static func normalized(host: String) -> String {
-        if host.hasPrefix("[") && host.hasSuffix("]") && host.count >= 2 { return String(host.dropFirst().dropLast()) }
-        if host == "localhost" { return "127.0.0.1" }
-        return host
-    }
-
-    /// `host:port`, or `[host]:port` for an IPv6 host.
-    static func display(host: String, port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-
     /// Binds and listens on `host` (an IPv4 or IPv6 literal, or `localhost`) and `port` (0: any free port).
-    static func open(host: String, port: Int, backlog: Int32 = 64) throws(HTTPEndpointError) -> ListeningSocket {
-        let literal = normalized(host: host)
-        let address = display(host: literal, port: port)
+    static func open(host: String, port: Int) throws(EventLoopError) -> ListeningSocket {
+        let literal = SocketAddress.normalized(host: host)
+        let address = SocketAddress.display(host: literal, port: port)
         guard (0...65535).contains(port) else {
-            throw HTTPEndpointError(address: address, reason: "\(port) is not a port", hint: "use a port from 1 to 65535, or 0 for any free port")
+            throw EventLoopError(address: address, reason: "\(port) is not a port", hint: "use a port from 1 to 65535, or 0 for any free port")
         }
         var storage = sockaddr_storage()
         let length: socklen_t
@@ -53,7 +45,7 @@ struct ListeningSocket {
             socketAddress.sin6_addr = v6
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: socketAddress, as: sockaddr_in6.self) }
         } else {
-            throw HTTPEndpointError(
+            throw EventLoopError(
                 address: address, reason: "\"\(host)\" is not an IPv4 or IPv6 address",
                 hint: "use an address such as 127.0.0.1, 0.0.0.0, ::1 or ::"
             )
@@ -66,7 +58,7 @@ struct ListeningSocket {
         let bound = withUnsafePointer(to: &storage) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
         }
-        guard bound == 0, listen(descriptor, backlog) == 0 else {
+        guard bound == 0, listen(descriptor, Self.backlog) == 0 else {
             let code = errno
             close(descriptor)
             throw .systemCall(bound == 0 ? "listen" : "bind", failedWith: code, address: address)
