@@ -186,21 +186,26 @@ struct AccessControlTests {
     @Test func workerRuleNamesEveryCommandTheCodeSends() throws {
         let allowed = try DocumentedACL.allowedCommands("worker")
         let root = DocumentedACL.repositoryRoot.appendingPathComponent("Sources")
-        let folders = ["Switchboard/Worker", "Switchboard/Presence", "Switchboard/Routing", "Switchboard/Widget", "Switchboard/Keys"]
+        // The gateway's reads (the events log) are in Switchboard/Feed.
+        let folders = ["Switchboard/Worker", "Switchboard/Presence", "Switchboard/Routing", "Switchboard/Widget", "Switchboard/Keys",
+                       "Switchboard/Feed", "Gateway"]
         var files = try folders.flatMap { folder in
             try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)
                 .filter { $0.hasSuffix(".swift") }.map { root.appendingPathComponent(folder).appendingPathComponent($0) }
         }
         // The connection setup and the function runner, which every worker connection uses,
-        // and the topology calls the worker makes (WAIT for --wait-replicas).
-        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift", "Redis/RedisConnection+Topology.swift"].map { root.appendingPathComponent($0) }
+        // and the topology calls the worker makes (WAIT for --wait-replicas); the gateway's feed
+        // subscriptions (SUBSCRIBE, or SSUBSCRIBE on a cluster).
+        files += ["Redis/RedisConnection.swift", "Redis/RedisFunction.swift", "Redis/RedisConnection+Topology.swift",
+                  "Redis/RedisSubscriber.swift", "Redis/ClusterSubscription.swift"].map { root.appendingPathComponent($0) }
         // The function library the worker loads.
         let lua = root.appendingPathComponent("Switchboard/Lua")
         files += try FileManager.default.subpathsOfDirectory(atPath: lua.path).filter { $0.hasSuffix(".lua") }.map { lua.appendingPathComponent($0) }
         #expect(files.filter { $0.pathExtension == "lua" }.count > 10, "the scan reads the .lua files")
 
         var used: [String: String] = [:]  // command → first file using it
-        let swiftCommand = /RedisCommand\("([A-Z]+)"(?:, "([A-Z]+)")?/
+        // `RedisCommand("XADD", …)`, and the subscribers' `send("SUBSCRIBE", channels)`.
+        let swiftCommand = /(?:RedisCommand|send)\("([A-Z_]+)"(?:, "([A-Z]+)")?/
         let luaCommand = /redis\.p?call\(\s*'([A-Za-z]+)'(?:,\s*'([A-Za-z]+)')?/
         let withSubcommands: Set<String> = ["client", "script", "function", "xgroup", "xinfo", "config", "object", "memory", "cluster"]
         func named(_ name: Substring, _ subcommand: Substring?) -> String {
@@ -215,6 +220,7 @@ struct AccessControlTests {
             }
         }
         used["auth"] = nil  // always allowed
+        used["psubscribe"] = nil  // the subscriber's patterns: the gateway's feed subscribes to channels only
         #expect(used.count > 30, "the scan found the commands: \(used.keys.sorted())")
         for (command, file) in used.sorted(by: { $0.key < $1.key }) {
             #expect(allowed.contains(command), "\(file) sends \(command.uppercased()), which the worker rule in docs/operations.md does not allow")
