@@ -134,9 +134,11 @@ final class WorkspaceHub {
     }
 
     /// The subscriber (re)subscribed every channel: feed messages may have been lost, so
-    /// read on; a hub still waiting for its subscription has it now.
+    /// read on. A hub still waiting for its own subscription keeps waiting for its
+    /// `subscribed()`: its channel may have been asked for after the subscriber took its list,
+    /// and reading the stream's end before the channel listens would lose the wake-ups between.
     func resubscribed() {
-        if phase == .subscribing { subscribed() } else { readFeed() }
+        if phase != .subscribing { readFeed() }
     }
 
     /// Reads the stream after its last entry read; one read at a time, another after it if asked meanwhile.

@@ -179,6 +179,19 @@ struct WorkspaceHubTests {
         #expect(client.received == ["1", "2", "3"])
     }
 
+    /// Review: a resubscription of the others is no confirmation of a hub's own channel (it
+    /// may have been asked for after the subscriber took its list): reading the tail then
+    /// would lose the wake-ups until the channel listens.
+    @Test func aHubWaitsForItsOwnSubscriptionNotAnyResubscription() {
+        let reads = FakeReads()
+        let hub = WorkspaceHub(workspace: Identifier("acme")!, reads: reads) { _, _ in }
+        hub.add(FakeClient())
+        hub.resubscribed()
+        #expect(hub.phase == .subscribing && reads.tails.isEmpty && reads.feedReads.isEmpty)
+        hub.subscribed()
+        #expect(reads.tails.count == 1)
+    }
+
     @Test func aGapInTheStreamGivesEveryClientASnapshot() {
         let reads = FakeReads()
         let hub = liveHub(at: 0, reads: reads)
