@@ -1085,10 +1085,13 @@ def event_stream_is_a_session_too():
     stream.close()
     ws = open_websocket(mint(agent), query=f"session={session}")
     check(snapshot_of(ws)["viewer"]["session"] == session, "the WebSocket did not take over the event stream's session")
+    ws.send(json.dumps({"type": "status", "status": "busy", "message": "sse-back", "id": "back"}))
+    receive_until(ws, accepted("back"), "the reply to the action after the reconnect")
+    seen = status_events_until(observer, agent, lambda message: message.get("message") == "sse-back", "the status written after the reconnect")
+    check([m.get("status") for m in seen] == ["busy"], f"the event stream's end changed {agent}'s status: {seen}")
+    check(sessions_of(agent) == {session}, f"sessions after the reconnect: {sessions_of(agent)}, expected {{{session!r}}}")
     ws.close()
-    seen = status_events_until(observer, agent, lambda message: message.get("status") == "offline", f"{agent} going offline")
-    check([(m.get("status"), m.get("reason")) for m in seen] == [("offline", "logout")],
-          f"the event stream's end changed {agent}'s status before the clean close: {seen}")
+    await_status(observer, agent, "offline", "logout")
     check(sessions_of(agent) == set(), f"sessions left after the clean close: {sessions_of(agent)}")
     observer.close()
 
