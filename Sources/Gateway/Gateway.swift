@@ -49,8 +49,8 @@ public struct GatewayConfiguration: Sendable {
     }
 }
 
-/// A running gateway. `start()` listens; `stop()` closes every stream (logging its session
-/// out) and ends its threads.
+/// A running gateway. `start()` listens; `stop()` closes every stream (its session left to
+/// expire, or to be resumed on another worker) and ends its threads.
 public final class Gateway: @unchecked Sendable {
     // @unchecked: everything mutable below is confined to `loop`'s thread; the rest is Sendable.
     public let configuration: GatewayConfiguration
@@ -124,8 +124,9 @@ public final class Gateway: @unchecked Sendable {
         SocketAddress.display(host: SocketAddress.normalized(host: configuration.host), port: server?.boundPort ?? configuration.port)
     }
 
-    /// Closes every stream (1001, its session logged out), stops listening and ends the
-    /// threads; also for a gateway never started. Idempotent.
+    /// Closes every stream (1001; no logout: the clients resume their sessions elsewhere, or
+    /// they expire), stops listening and ends the threads; also for a gateway never started.
+    /// Idempotent.
     public func stop() {
         if let server {
             try? loop.sync {
@@ -133,7 +134,6 @@ public final class Gateway: @unchecked Sendable {
                 heartbeats?.cancel()
                 let open = Array(streams.values)
                 streams.removeAll()
-                writer.submit(open.map { Self.session(.logout, of: $0) })
                 for stream in open {
                     stream.close(code: .goingAway, reason: "The worker is stopping: reconnect with since=<last version received>.")
                 }
@@ -145,20 +145,21 @@ public final class Gateway: @unchecked Sendable {
             subscriber?.stop()
             self.server = nil
         }
-        writeThread.stop()  // the logouts are written first
+        writeThread.stop()  // what the streams wrote is written first
         readThread.stop()
         loop.stop()
     }
 
     // MARK: Streams and actions (loop thread)
 
-    /// A stream's connection closed (whoever closed it): its session ends.
+    /// A stream's connection closed (whoever closed it): its session ends only when the client
+    /// said goodbye; otherwise heartbeats stop and it expires unless the client resumes it.
     func streamClosed(_ stream: GatewayStream) {
         guard streams.removeValue(forKey: ObjectIdentifier(stream)) != nil else { return }
         metrics.connections.decrement(labels: ["protocol": stream.kind.label])
         logger.debug("gateway stream closed", metadata: ["protocol": stream.kind.label, "peer": stream.connection.peer,
                                                          "workspace": stream.viewer.workspace.rawValue, "session": stream.session.rawValue])
-        writer.submit([Self.session(.logout, of: stream)])
+        if stream.closedByClient { writer.submit([Self.session(.logout, of: stream)]) }
         let workspace = stream.viewer.workspace
         guard let hub = hubs[workspace] else { return }
         hub.remove(stream)

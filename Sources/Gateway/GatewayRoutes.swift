@@ -81,6 +81,15 @@ extension Gateway {
             }
             resumeAfter = version
         }
+        // A reconnect names the session of the stream it replaces: logging that in again only
+        // refreshes it, so a dropped connection does not reset the agent's status.
+        var resumedSession: Identifier?
+        if let text = query["session"] {
+            guard let session = Identifier(text) else {
+                return refuse(exchange, 400, "'session' is \(JSONText.quoted(text)); expected the viewer.session of an earlier stream (1 to 64 letters, digits, '.', '_', '@' or '-').")
+            }
+            resumedSession = session
+        }
         guard streams.count < configuration.maximumConnections else {
             return refuse(exchange, 503, "This worker has its maximum of \(configuration.maximumConnections) streams open; try again later or another worker.",
                           headers: [("Retry-After", "5")])
@@ -101,7 +110,7 @@ extension Gateway {
             _ = exchange.connection.write(Array(Self.eventStreamHead.utf8))
         }
         let connection = exchange.connection
-        let session = Identifier("gw-" + SecureRandom.bytes(count: 12).map { String(format: "%02x", $0) }.joined())!
+        let session = resumedSession ?? Identifier("gw-" + SecureRandom.bytes(count: 12).map { String(format: "%02x", $0) }.joined())!
         let stream = GatewayStream(kind: kind, connection: connection, viewer: viewer, session: session, resumeAfter: resumeAfter,
                                    gateway: self, limits: configuration.limits)
         streams[ObjectIdentifier(stream)] = stream

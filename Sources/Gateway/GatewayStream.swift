@@ -10,7 +10,8 @@ final class GatewayStream: HubMember {
     let kind: StreamKind
     let connection: LoopConnection
     let viewer: GatewayViewer
-    /// The session this stream is (`gw-…`): logged in when it opens, out when it closes.
+    /// The session this stream is (`gw-…`, or the one its client resumed): logged in when it
+    /// opens, out only when the client closes it cleanly (``closedByClient``).
     let session: Identifier
     let resumeAfter: Int?
     /// The viewer as JSON, for the snapshot's `viewer`.
@@ -22,6 +23,10 @@ final class GatewayStream: HubMember {
     private var awaitingPong = false
     private var actions: ActionRate
     private var closing = false
+    /// The client sent a WebSocket close frame: it is leaving, not dropped, so its session ends
+    /// now. Any other end (a drop, an SSE stream ending, the gateway closing it) leaves the
+    /// session to expire unless the client comes back with it.
+    private(set) var closedByClient = false
     /// The most bytes of backlog a client may have before it counts as too slow.
     private let bufferLimit: Int
 
@@ -137,6 +142,7 @@ final class GatewayStream: HubMember {
             // Echo the client's code, as RFC 6455 asks, and finish.
             guard connection.isOpen, !closing else { return }
             closing = true
+            closedByClient = true
             _ = connection.write(WebSocketWriter.close(code: code))
             connection.closeAfterWriting(within: .seconds(2))
         }

@@ -19,7 +19,7 @@ struct GatewayProtocolTests {
 
     @Test func resumeWithSince() throws { try run("resume", checks: 5) }
 
-    @Test func streamsAreSessions() throws { try run("sessions", checks: 4) }
+    @Test func streamsAreSessions() throws { try run("sessions", checks: 6) }
 
     /// Against a worker allowed 3 gateway connections (the script's MAX_CONNECTIONS).
     @Test func connectionAndActionLimits() throws { try run("limits", checks: 2, workerArguments: ["--gateway-max-connections", "3"]) }

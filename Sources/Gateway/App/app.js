@@ -435,21 +435,26 @@
   // that serves the gateway under a path prefix).
   const basePath = location.pathname.replace(/app\/(index\.html)?$/, "");
 
-  function eventsURL(since) {
+  function eventsURL(since, session) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const url = new URL(`${scheme}//${location.host}${basePath}v1/workspaces/${encodeURIComponent(claims.workspace)}/events`);
     url.searchParams.set("token", token);
     if (since !== null && since !== undefined) url.searchParams.set("since", String(since));
+    if (session) url.searchParams.set("session", session);
     return url.href;
   }
 
-  /** Opens the stream, resuming after the last version applied (a fresh page gets a snapshot). */
+  /**
+   * Opens the stream, resuming after the last version applied (a fresh page gets a snapshot).
+   * A reconnect names the session of the stream that dropped: the gateway logs that one in
+   * again, which only refreshes it, so the agent's status (Do Not Disturb, say) stays.
+   */
   function connect() {
     clearTimeout(retryTimer);
     retryTimer = null;
     if (isExpired(claims)) return refuse(expiredSentence(claims), false);
     setConnection(everLive ? "reconnecting" : "connecting", everLive ? "Reconnecting…" : "Connecting…");
-    adopt(new WebSocket(eventsURL(state.version)));
+    adopt(new WebSocket(eventsURL(state.version, state.viewer?.session)));
   }
 
   /** Makes `opening` the stream whose messages are applied; its end starts a reconnect. */
@@ -477,7 +482,8 @@
   /**
    * Opens a second stream and switches to it once it is open, then closes the first: for a
    * fresh snapshot (since null) or to resume after a gap. The gateway counts each stream as a
-   * session of the agent; opening the new one first keeps the agent logged in throughout.
+   * session of the agent; opening the new one first keeps the agent logged in throughout. The
+   * new stream gets a session of its own: closing the first logs its session out.
    */
   function replaceStream(since) {
     if (replacement || !socket) return;

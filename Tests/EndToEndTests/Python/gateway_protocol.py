@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 import uuid
 import zlib
 
@@ -1066,7 +1067,15 @@ def second_tab_keeps_the_agent_online():
     observer.close()
 
 
+def status_events_until(observer, agent, wanted, what):
+    """The status events of `agent` the observer sees up to the first one `wanted` holds for."""
+    _, seen = receive_until(observer, lambda message: message.get("type") == "status" and message.get("agent_id") == agent and wanted(message), what)
+    return [message for message in seen if message.get("type") == "status" and message.get("agent_id") == agent]
+
+
 def event_stream_is_a_session_too():
+    """An SSE stream ending writes no logout (nothing says the client meant to leave): its
+    session stays until a clean WebSocket close of the same session ends it."""
     observer = watch_as_supervisor()
     agent = unique("sse-tab")
     stream = EventStream(mint(agent))
@@ -1074,8 +1083,52 @@ def event_stream_is_a_session_too():
     await_status(observer, agent, "online", "login")
     check(session in sessions_of(agent), f"the event stream's session {session} is not among {sessions_of(agent)}")
     stream.close()
+    ws = open_websocket(mint(agent), query=f"session={session}")
+    check(snapshot_of(ws)["viewer"]["session"] == session, "the WebSocket did not take over the event stream's session")
+    ws.send(json.dumps({"type": "status", "status": "busy", "message": "sse-back", "id": "back"}))
+    receive_until(ws, accepted("back"), "the reply to the action after the reconnect")
+    seen = status_events_until(observer, agent, lambda message: message.get("message") == "sse-back", "the status written after the reconnect")
+    check([m.get("status") for m in seen] == ["busy"], f"the event stream's end changed {agent}'s status: {seen}")
+    check(sessions_of(agent) == {session}, f"sessions after the reconnect: {sessions_of(agent)}, expected {{{session!r}}}")
+    ws.close()
     await_status(observer, agent, "offline", "logout")
+    check(sessions_of(agent) == set(), f"sessions left after the clean close: {sessions_of(agent)}")
     observer.close()
+
+
+def dropped_socket_resumes_its_session_and_status():
+    """A socket dropped without a close frame writes no logout; the reconnect with `since` and
+    `session` refreshes that session, so an agent in Do Not Disturb stays there."""
+    observer = watch_as_supervisor()
+    agent = unique("blip")
+    token = mint(agent)
+    raw = RawWebSocket(token)
+    session = raw.await_json(lambda message: message.get("type") == "snapshot", "the snapshot")["viewer"]["session"]
+    await_status(observer, agent, "online", "login")
+    raw.send(frame(TEXT, json.dumps({"type": "status", "status": "dnd", "id": "dnd"}).encode()))
+    raw.await_json(accepted("dnd"), "the dnd action's reply")
+    version = await_status(observer, agent, "dnd", "manual")["version"]
+    raw.close()  # no close frame: the network dropped it
+    ws = open_websocket(token, query=f"since={version}&session={session}")
+    ws.send(json.dumps({"type": "status", "status": "dnd", "message": "back", "id": "back"}))
+    reply, _ = receive_until(ws, accepted("back"), "the reply to the action after the reconnect")
+    check(reply["type"] == "accepted", f"the action after the reconnect: {reply}")
+    seen = status_events_until(observer, agent, lambda message: message.get("message") == "back", "the status written after the reconnect")
+    check([m.get("status") for m in seen] == ["dnd"], f"the drop and reconnect changed {agent}'s status: {seen}")
+    check(status_of(agent) == "dnd", f"{agent} is {status_of(agent)} after the reconnect, expected dnd")
+    check(sessions_of(agent) == {session}, f"sessions after the reconnect: {sessions_of(agent)}, expected {{{session!r}}}")
+    ws.close()  # a clean close still logs out
+    await_status(observer, agent, "offline", "logout")
+    check(sessions_of(agent) == set(), f"sessions left after the clean close: {sessions_of(agent)}")
+    observer.close()
+
+
+def bad_session_is_400():
+    token = mint(unique("session"))
+    for session in ["", "a b", "x" * 65, "é"]:
+        query = "session=" + urllib.parse.quote(session)
+        expect_refusal(*request("GET", events_path(token, query=query), upgrade_headers()), 400, f"session={session!r} (WebSocket)")
+        expect_refusal(*request("GET", events_path(token, query=query), ["Accept: text/event-stream"]), 400, f"session={session!r} (SSE)")
 
 
 def open_stream_heartbeats_its_session():
@@ -1169,7 +1222,7 @@ AREAS = {
     "resume": [resume_with_since_is_gap_free, since_older_than_the_stream_gets_a_snapshot, since_beyond_the_last_version_gets_a_snapshot,
                since_at_the_tail_gets_no_snapshot, bad_since_is_400],
     "sessions": [websocket_is_a_session_until_it_closes, second_tab_keeps_the_agent_online, event_stream_is_a_session_too,
-                 open_stream_heartbeats_its_session],
+                 dropped_socket_resumes_its_session_and_status, bad_session_is_400, open_stream_heartbeats_its_session],
     "limits": [connections_over_the_limit_get_503, action_flood_gets_errors_then_1008],
 }
 
