@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Switchboard: presence and routing for live chat, stateless Swift workers over Redis.
-// No package dependencies by design: the toolchain, Debian's hiredis and OpenSSL's libcrypto only.
+// No package dependencies by design: the toolchain, Debian's hiredis and OpenSSL (libssl, libcrypto) only.
 import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
@@ -25,7 +25,13 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: strictSettings),
+        // OpenSSL's libssl for TLS to Redis (`rediss://`); hiredis's reader and formatter run over it.
+        .systemLibrary(
+            name: "CTLS",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "Redis", dependencies: ["CHiredis", "CTLS"], swiftSettings: strictSettings),
         .target(
             name: "Switchboard",
             dependencies: ["Redis", "Logging", "Metrics"],

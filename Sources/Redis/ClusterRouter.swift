@@ -125,7 +125,7 @@ final class ClusterRouter {
             // Write every node's share first, so the nodes work at the same time.
             var unreachable: [Node: RedisClientError] = [:]
             var lost: RedisClientError?
-            var sent: [(node: Node, link: RedisConnection, context: HiredisContext, share: [(index: Int, asking: Bool)])] = []
+            var sent: [(node: Node, link: RedisConnection, context: RedisWire, share: [(index: Int, asking: Bool)])] = []
             for node in order {
                 let link = link(to: node), share = shares[node]!
                 do throws(RedisClientError) {

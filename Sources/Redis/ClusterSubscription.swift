@@ -12,7 +12,7 @@ struct ClusterSubscription {
     /// One connection to a primary holding subscribed channels.
     private final class NodeLink {
         let connection: RedisConnection
-        let context: HiredisContext
+        let context: RedisWire
         /// `SSUBSCRIBE`s and `SUNSUBSCRIBE`s sent and not yet answered, in the order sent:
         /// Redis answers in order, so an error answers the oldest.
         var awaiting: [(subscribe: Bool, channel: String)] = []

@@ -14,7 +14,8 @@ import Foundation
 ///   credentials are for the data nodes; sentinels get none, or `?sentinel_password=` if they
 ///   have `requirepass` set.
 ///
-/// `rediss://` is refused: hiredis 0.14 has no TLS. The password may also come from a file
+/// `rediss://` and `rediss-sentinel://` are the same with TLS (to the sentinels and to the
+/// data nodes); ``tls`` then holds what to trust and present. The password may also come from a file
 /// (``withPassword(fromFile:)``) so that it never appears in a process list or a shell history.
 /// The `description` of a configuration never contains the password.
 public struct RedisConfiguration: Sendable, CustomStringConvertible {
@@ -63,6 +64,8 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     public var tcpKeepAlive: Bool = true
     /// Delays between reconnection attempts.
     public var reconnectBackoff: Backoff = Backoff()
+    /// TLS settings (set by a `rediss://` or `rediss-sentinel://` URL); `nil` is plain text.
+    public var tls: RedisTLSConfiguration?
 
     /// Creates a configuration for an endpoint.
     public init(endpoint: Endpoint) { self.endpoint = endpoint }
@@ -75,15 +78,11 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
         var rest = String(text[schemeEnd.upperBound...])
+        let usesTLS = scheme == "rediss" || scheme == "rediss-sentinel"
         switch scheme {
-        case "redis", "unix", "redis-sentinel": break
-        case "rediss":
-            throw RedisClientError(
-                .invalidConfiguration,
-                "rediss:// (TLS) is not supported: hiredis 0.14 has no TLS.",
-                recoverySuggestion: "Run a TLS sidecar such as stunnel or spiped next to the worker and point REDIS_URL at its local redis:// or unix:// address.")
+        case "redis", "unix", "redis-sentinel", "rediss", "rediss-sentinel": break
         default:
-            throw Self.invalid("URL scheme '\(scheme)' is not redis://, unix:// or redis-sentinel://")
+            throw Self.invalid("URL scheme '\(scheme)' is not redis://, rediss://, unix://, redis-sentinel:// or rediss-sentinel://")
         }
 
         // The user info first: a password may hold '?' or '/'.
@@ -123,7 +122,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
             }
             self.init(endpoint: .unixSocket(path: rest))
             if let db = query["db"] { database = try Self.parseDatabase(db) }
-        } else if scheme == "redis-sentinel" {
+        } else if scheme.hasSuffix("-sentinel") {
             guard let slash = rest.firstIndex(of: "/"), rest.index(after: slash) < rest.endIndex else {
                 throw Self.invalid("a redis-sentinel:// URL ends with the master name the sentinels monitor, as in redis-sentinel://127.0.0.1:26379/mymaster")
             }
@@ -156,6 +155,7 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         }
         self.username = username
         self.password = password
+        if usesTLS { tls = RedisTLSConfiguration() }
     }
 
     /// Returns a copy whose password is read from a file (trailing newline removed), so the
@@ -178,12 +178,12 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
         if password != nil { auth = "\(username ?? ""):***@" } else if let username { auth = "\(username)@" }
         switch endpoint {
         case .tcp:
-            return "redis://\(auth)" + seeds.map(\.description).joined(separator: ",") + (database == 0 ? "" : "/\(database)")
+            return "\(tls == nil ? "redis" : "rediss")://\(auth)" + seeds.map(\.description).joined(separator: ",") + (database == 0 ? "" : "/\(database)")
         case .unixSocket(let path):
             return "unix://\(auth)\(path)" + (database == 0 ? "" : "?db=\(database)")
         case .sentinel:
             let query = (database == 0 ? [] : ["db=\(database)"]) + (sentinelPassword == nil ? [] : ["sentinel_password=***"])
-            return "redis-sentinel://\(auth)\(endpoint)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+            return "\(tls == nil ? "redis" : "rediss")-sentinel://\(auth)\(endpoint)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         }
     }
 
@@ -232,6 +232,6 @@ public struct RedisConfiguration: Sendable, CustomStringConvertible {
     private static func invalid(_ what: String) -> RedisClientError {
         RedisClientError(
             .invalidConfiguration, "Invalid Redis URL: \(what).",
-            recoverySuggestion: "Use redis://[user:password@]host:port[/db], unix:///path/to/redis.sock[?db=N] or redis-sentinel://host:port,host:port/<master-name>[?db=N].")
+            recoverySuggestion: "Use redis://[user:password@]host:port[/db] (rediss:// for TLS), unix:///path/to/redis.sock[?db=N] or redis-sentinel://host:port,host:port/<master-name>[?db=N] (rediss-sentinel:// for TLS).")
     }
 }

@@ -5,7 +5,7 @@ extension RedisConnection {
     /// Opens a connection to the primary the sentinels name. A primary that cannot be reached
     /// (dead, and the sentinels have not failed over yet) or is not a primary (a failover
     /// under way) is asked for again, with a short pause, until the connect timeout is spent.
-    func openPrimary(via resolver: SentinelResolver) throws(RedisClientError) -> HiredisContext {
+    func openPrimary(via resolver: SentinelResolver) throws(RedisClientError) -> RedisWire {
         let deadline = ContinuousClock.now + configuration.connectTimeout
         var pause: Duration = .milliseconds(50)
         while true {
@@ -27,7 +27,7 @@ extension RedisConnection {
 
     /// Checks with `ROLE` that the node the sentinels named is a primary: between a failover
     /// and the sentinels' next answer they may still name the old one, now a replica.
-    func verifyPrimaryRole(of context: HiredisContext, at endpoint: RedisConfiguration.Endpoint) throws(RedisClientError) {
+    func verifyPrimaryRole(of context: RedisWire, at endpoint: RedisConfiguration.Endpoint) throws(RedisClientError) {
         try context.append(RedisCommand("ROLE"))
         let reply = try context.readReply(for: "ROLE")
         if let refusal = reply.serverError {

@@ -49,7 +49,7 @@ public final class RedisConnection {
     /// (Redis does not tie a library's name to its code). Set it before the first command.
     public var librariesLoadedOnConnect: [RedisFunctionLibrary] = []
 
-    private var context: HiredisContext?
+    private var context: RedisWire?
     private var ownConnects = 0
     /// Whether the server was asked whether it is a cluster (never asked by a cluster's node link).
     private var topologyKnown = false
@@ -70,7 +70,7 @@ public final class RedisConnection {
         _ = ignoreBrokenPipeSignal
         self.configuration = configuration
         if case .sentinel(let name, let sentinels) = configuration.endpoint {
-            sentinel = SentinelResolver(masterName: name, sentinels: sentinels, password: configuration.sentinelPassword)
+            sentinel = SentinelResolver(masterName: name, sentinels: sentinels, password: configuration.sentinelPassword, tls: configuration.tls)
         } else {
             sentinel = nil
         }
@@ -221,7 +221,7 @@ public final class RedisConnection {
 
     /// The open context, opening one if needed. An idle link the server has closed is
     /// replaced here, before a command is written to it.
-    func openContext() throws(RedisClientError) -> HiredisContext {
+    func openContext() throws(RedisClientError) -> RedisWire {
         if isClosed {
             throw RedisClientError(.closed, "This Redis connection was closed.", recoverySuggestion: "Create a new connection.")
         }
@@ -254,7 +254,7 @@ public final class RedisConnection {
     /// A server that refuses only for a while (loading its dataset, running a long script, a
     /// replica cut off from its primary) is asked again with a short backoff until the
     /// connect timeout is spent: a Redis restarting with a large AOF is not a refusal.
-    func openAndPrepare(at endpoint: RedisConfiguration.Endpoint, deadline: ContinuousClock.Instant) throws(RedisClientError) -> HiredisContext {
+    func openAndPrepare(at endpoint: RedisConfiguration.Endpoint, deadline: ContinuousClock.Instant) throws(RedisClientError) -> RedisWire {
         // The configured endpoint stands for every seed of the URL; a resolved one for itself.
         let context = try connect(toFirstOf: endpoint == configuration.endpoint ? configuration.seeds : [endpoint], before: deadline)
         if configuration.tcpKeepAlive, case .tcp = endpoint { try context.enableKeepAlive() }
@@ -307,12 +307,12 @@ public final class RedisConnection {
 
     /// A context to the first seed that accepts a connection, in the URL's order (one seed for
     /// a URL that names one server).
-    private func connect(toFirstOf seeds: [RedisConfiguration.Endpoint], before deadline: ContinuousClock.Instant) throws(RedisClientError) -> HiredisContext {
-        guard seeds.count > 1 else { return try HiredisContext.connect(to: seeds[0], timeout: max(deadline - .now, .milliseconds(1))) }
+    private func connect(toFirstOf seeds: [RedisConfiguration.Endpoint], before deadline: ContinuousClock.Instant) throws(RedisClientError) -> RedisWire {
+        guard seeds.count > 1 else { return try RedisWire.connect(to: seeds[0], timeout: max(deadline - .now, .milliseconds(1)), tls: configuration.tls) }
         var failures: [String] = []
         for seed in seeds {
             do {
-                return try HiredisContext.connect(to: seed, timeout: max(deadline - .now, .milliseconds(1)))
+                return try RedisWire.connect(to: seed, timeout: max(deadline - .now, .milliseconds(1)), tls: configuration.tls)
             } catch {
                 failures.append(error.message)
             }
@@ -333,7 +333,7 @@ public final class RedisConnection {
     /// Loads ``librariesLoadedOnConnect`` on a connection that has passed its set-up, in one
     /// round trip of its own: Redis drops a connection that sends a large argument before it
     /// has authenticated, which would hide a refused password behind a reset.
-    private func loadLibraries(on context: HiredisContext) throws(RedisClientError) {
+    private func loadLibraries(on context: RedisWire) throws(RedisClientError) {
         guard !librariesLoadedOnConnect.isEmpty else { return }
         for library in librariesLoadedOnConnect { try context.append(RedisCommand("FUNCTION", "LOAD", "REPLACE", library.source)) }
         var refusal: (library: String, error: RedisServerError)?

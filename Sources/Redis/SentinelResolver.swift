@@ -13,13 +13,16 @@ final class SentinelResolver {
     /// The sentinels, in the order of the URL.
     let sentinels: [RedisConfiguration.Endpoint]
     private let password: String?
+    /// TLS to the sentinels (a `rediss-sentinel://` URL), `nil` for plain text.
+    private let tls: RedisTLSConfiguration?
     /// The sentinel to ask first: the one that answered last.
     private var preferred = 0
 
-    init(masterName: String, sentinels: [RedisConfiguration.Endpoint], password: String?) {
+    init(masterName: String, sentinels: [RedisConfiguration.Endpoint], password: String?, tls: RedisTLSConfiguration?) {
         self.masterName = masterName
         self.sentinels = sentinels
         self.password = password
+        self.tls = tls
     }
 
     /// The address of the primary that the first sentinel to answer names.
@@ -62,7 +65,7 @@ final class SentinelResolver {
 
     /// One sentinel's answer: the primary's address, or `nil` if it monitors no such name.
     private func ask(_ sentinel: RedisConfiguration.Endpoint, timeout: Duration) throws(RedisClientError) -> RedisConfiguration.Endpoint? {
-        let context = try HiredisContext.connect(to: sentinel, timeout: timeout)
+        let context = try RedisWire.connect(to: sentinel, timeout: timeout, tls: tls)
         try context.setTimeout(timeout)
         if let password { try context.append(RedisCommand("AUTH", password)) }
         try context.append(RedisCommand("SENTINEL", "get-master-addr-by-name", masterName))

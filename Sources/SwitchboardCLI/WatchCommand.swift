@@ -16,7 +16,9 @@ enum WatchCommand {
         let channel = CommonOptions.keys(arguments).workspace(workspace).statusChannel
         let json = arguments.flag("json")
         let done = DispatchSemaphore(value: 0)
-        let subscriber = RedisSubscriber(configuration: try RedisOptions.configuration(from: arguments, clientName: "switchboard-watch"),
+        let redis = try RedisOptions.configuration(from: arguments, clientName: "switchboard-watch")
+        RedisOptions.warnIfUnverified(redis)
+        let subscriber = RedisSubscriber(configuration: redis,
                                          channels: [channel]) { event in
             switch event {
             case .ready: FileHandle.standardError.write(Data("watching \(channel) (Ctrl-C to stop)\n".utf8))

@@ -107,6 +107,9 @@ enum WorkerCommand {
             configuration.clockOffset = .milliseconds(Int64((date.timeIntervalSinceNow * 1000).rounded()))
         }
         let logger = try LoggingOptions.logger(from: arguments, label: "worker")
+        if configuration.redis.tls?.verifiesServer == false {
+            logger.warning(RedisOptions.insecureWarning, metadata: ["event": "redis.tls_verification_disabled", "redis": "\(configuration.redis)"])
+        }
         // The endpoint listens first: the worker's heartbeat carries the address it got.
         let metrics = WorkerMetrics()
         let health = WorkerHealth()

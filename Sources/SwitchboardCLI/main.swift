@@ -14,6 +14,6 @@ let root = CommandSpec(
     """,
     subcommands: [WorkerCommand.spec, AgentCommand.spec, ConversationCommand.spec, SettingsCommand.spec, WidgetCommand.spec, WatchCommand.spec,
                   InspectCommand.spec, FunctionsCommand.spec, IntakeKeyCommand.spec, TokenCommand.spec, PingCommand.spec, DemoCommand.spec]
-)
+).withRedisFlags()
 
 exit(CommandLineTool.main(root, version: SwitchboardInfo.version))

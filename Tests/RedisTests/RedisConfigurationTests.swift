@@ -47,13 +47,20 @@ struct RedisConfigurationTests {
         #expect(configuration.username == "ops" && configuration.password == "pw")
     }
 
-    @Test func tlsIsRefusedWithAWayOut() {
-        #expect {
-            try RedisConfiguration(url: "rediss://h:6379")
-        } throws: { error in
-            let error = error as! RedisClientError
-            return error.kind == .invalidConfiguration && error.message.contains("TLS") && error.recoverySuggestion.contains("sidecar")
-        }
+    @Test func redissMeansTLSWithVerificationAndKeepsItsScheme() throws {
+        let single = try RedisConfiguration(url: "rediss://ops:pw@redis.example.net:6380/2")
+        #expect(single.endpoint == .tcp(host: "redis.example.net", port: 6380) && single.database == 2)
+        #expect(single.tls == RedisTLSConfiguration(), "verified against the system store, no client certificate")
+        #expect(single.tls?.verifiesServer == true)
+        #expect(single.description == "rediss://ops:***@redis.example.net:6380/2")
+        let seeds = try RedisConfiguration(url: "rediss://a:7000,b:7001")
+        #expect(seeds.tls != nil && seeds.otherSeeds == [.tcp(host: "b", port: 7001)])
+        let sentinel = try RedisConfiguration(url: "rediss-sentinel://s1:26380,s2/main?sentinel_password=x")
+        #expect(sentinel.tls != nil && sentinel.endpoint == .sentinel(masterName: "main", sentinels: [.tcp(host: "s1", port: 26380), .tcp(host: "s2", port: 26379)]))
+        #expect(sentinel.description == "rediss-sentinel://s1:26380,s2:26379/main?sentinel_password=***")
+        #expect(try RedisConfiguration(url: "redis://h:6379").tls == nil)
+        #expect(try RedisConfiguration(url: "redis-sentinel://s/main").tls == nil)
+        #expect(try RedisConfiguration(url: "unix:///run/redis.sock").tls == nil)
     }
 
     @Test(arguments: ["localhost:6379", "http://x", "redis://:6379", "redis://h:0", "redis://h:99999", "redis://h:6379/x", "unix://relative.sock"])

@@ -1,0 +1,61 @@
+// The I/O under the Redis protocol: a non-blocking byte stream, plain or TLS.
+import Glibc
+
+/// What a read or write on a non-blocking stream achieved.
+enum StreamProgress {
+    /// This many bytes moved (more than zero).
+    case moved(Int)
+    /// Nothing moved now; wait until the socket is ready for this and try again. A TLS
+    /// stream may need to read in order to write, or the other way round.
+    case wouldBlock(SocketReadiness)
+    /// The peer closed the stream.
+    case closed
+}
+
+/// What a stream waits for on its socket.
+enum SocketReadiness {
+    case readable
+    case writable
+
+    var pollEvents: Int16 { Int16(self == .readable ? POLLIN : POLLOUT) }
+}
+
+/// Why a stream failed: the system's or OpenSSL's words, and, when the failure means the
+/// server refused this client at the TLS level, the sentence and advice for a person.
+struct StreamFailure: Error {
+    let reason: String
+    let refusal: (message: String, advice: String)?
+
+    init(reason: String, refusal: (message: String, advice: String)? = nil) {
+        self.reason = reason
+        self.refusal = refusal
+    }
+
+    /// The failure of the last system call.
+    static func system(_ code: Int32 = errno) -> StreamFailure { StreamFailure(reason: String(cString: strerror(code))) }
+}
+
+/// A connected, non-blocking byte stream. Owned by one thread, like the connection above it.
+protocol ByteStream: AnyObject {
+    /// The socket, to wait on with `poll`.
+    var fileDescriptor: Int32 { get }
+    /// Whether bytes already received are buffered inside the stream (TLS records read but
+    /// not yet returned), so that waiting on the socket would wait for nothing.
+    var hasBufferedInput: Bool { get }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(StreamFailure) -> StreamProgress
+    func write(_ bytes: UnsafeRawBufferPointer) throws(StreamFailure) -> StreamProgress
+}
+
+/// Waits until `fd` is ready for `readiness`, or `deadline` passes: true if it is ready
+/// (a closed or failed socket counts as ready, so the next call reports it).
+func waitUntilReady(_ fd: Int32, for readiness: SocketReadiness, deadline: ContinuousClock.Instant) -> Bool {
+    var descriptor = pollfd(fd: fd, events: readiness.pollEvents, revents: 0)
+    while true {
+        let remaining = deadline - .now
+        if remaining <= .zero { return poll(&descriptor, 1, 0) > 0 }
+        let ready = poll(&descriptor, 1, Int32(clamping: (remaining + .nanoseconds(999_999)).wholeMilliseconds))
+        if ready > 0 { return true }
+        if ready < 0 && errno != EINTR { return true }
+        // Timed out (checked against the clock above) or interrupted by a signal: wait the rest.
+    }
+}
