@@ -10,6 +10,8 @@ enum StreamProgress {
     case wouldBlock(SocketReadiness)
     /// The peer closed the stream.
     case closed
+    /// A waiting read saw nothing before its timeout.
+    case timedOut
 }
 
 /// What a stream waits for on its socket.
@@ -42,8 +44,15 @@ protocol ByteStream: AnyObject {
     /// Whether bytes already received are buffered inside the stream (TLS records read but
     /// not yet returned), so that waiting on the socket would wait for nothing.
     var hasBufferedInput: Bool { get }
+    /// Reads what has arrived, without waiting.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(StreamFailure) -> StreamProgress
+    /// Reads, waiting for bytes until `deadline` (a TLS stream) or for the read timeout (a
+    /// plain one, in a single blocking system call: the path of every sequential command).
+    func readWaiting(into buffer: UnsafeMutableRawBufferPointer, deadline: ContinuousClock.Instant) throws(StreamFailure) -> StreamProgress
+    /// Writes what the socket takes now, without waiting.
     func write(_ bytes: UnsafeRawBufferPointer) throws(StreamFailure) -> StreamProgress
+    /// How long a waiting read may wait.
+    func setReadTimeout(_ timeout: Duration) throws(StreamFailure)
 }
 
 /// Waits until `fd` is ready for `readiness`, or `deadline` passes: true if it is ready

@@ -19,8 +19,9 @@ final class RedisWire {
     private var outputStart = 0
     /// Where received bytes land before hiredis's reader copies them.
     private let inputBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
-    /// The command timeout in force: how long one reply (or one write) may take.
-    private var timeout: Duration = .seconds(5)
+    /// The command timeout in force: how long one reply (or one write) may take. `.zero`
+    /// until ``setTimeout(_:)``, which every owner calls before its first command.
+    private var timeout: Duration = .zero
 
     private init(stream: any ByteStream) {
         self.stream = stream
@@ -43,7 +44,13 @@ final class RedisWire {
                 .connectFailed, "Could not connect to Redis at \(endpoint): \(error.reason).",
                 recoverySuggestion: "Check that redis-server is running there and that REDIS_URL is right.")
         }
-        guard let tls else { return RedisWire(stream: socket) }
+        guard let tls else {
+            do { try socket.makeBlocking() } catch {
+                throw RedisClientError(.connectFailed, "Could not set up the socket to Redis at \(endpoint): \(error.reason).",
+                                       recoverySuggestion: "Check the system's socket limits.")
+            }
+            return RedisWire(stream: socket)
+        }
         guard case .tcp(let host, _) = endpoint else {
             throw RedisClientError(.invalidConfiguration, "TLS needs a TCP address; \(endpoint) is a Unix socket.",
                                    recoverySuggestion: "Use unix:// without TLS, or rediss://host:port.")
@@ -60,6 +67,11 @@ final class RedisWire {
 
     /// Sets how long a reply or a write may take from now on.
     func setTimeout(_ timeout: Duration) throws(RedisClientError) {
+        guard timeout != self.timeout else { return }
+        do { try stream.setReadTimeout(timeout) } catch {
+            throw RedisClientError(.connectionLost, "Could not set the Redis connection's timeout: \(error.reason).",
+                                   recoverySuggestion: "It will be reopened on the next command.")
+        }
         self.timeout = max(timeout, .milliseconds(1))
     }
 
@@ -105,14 +117,11 @@ final class RedisWire {
         var deadline: ContinuousClock.Instant?
         while true {
             if let reply = try nextParsedReply(for: commandName()) { return reply }
-            // Wait first: right after a write the reply has rarely arrived, and a read that
-            // finds nothing would only cost a system call.
-            if !stream.hasBufferedInput {
-                let end = deadline ?? (ContinuousClock.now + timeout)
-                deadline = end
-                guard waitUntilReady(stream.fileDescriptor, for: .readable, deadline: end) else { throw timedOut(commandName()) }
-            }
-            _ = try receive(for: commandName(), deadline: &deadline)
+            let end = deadline ?? (ContinuousClock.now + timeout)
+            deadline = end
+            let progress: StreamProgress
+            do { progress = try stream.readWaiting(into: inputBuffer, deadline: end) } catch { throw broken(commandName(), error, written: true) }
+            try take(progress, for: commandName(), deadline: end)
         }
     }
 
@@ -149,7 +158,7 @@ final class RedisWire {
                 let end = deadline ?? (ContinuousClock.now + timeout)
                 deadline = end
                 guard waitUntilReady(stream.fileDescriptor, for: readiness, deadline: end) else { throw timedOut(commandName()) }
-            case .closed:
+            case .closed, .timedOut:
                 throw RedisClientError(.connectionLost, "The Redis connection broke during \(commandName()): the server closed the connection.",
                                        recoverySuggestion: "It will be reopened on the next command; the command may have run.", commandMayHaveRun: true)
             }
@@ -179,20 +188,28 @@ final class RedisWire {
     private func receive(for commandName: @autoclosure () -> String, deadline: inout ContinuousClock.Instant?) throws(RedisClientError) -> Bool {
         let progress: StreamProgress
         do { progress = try stream.read(into: inputBuffer) } catch { throw broken(commandName(), error, written: true) }
+        if case .wouldBlock(.readable) = progress { return false }
+        let end = deadline ?? (ContinuousClock.now + timeout)
+        deadline = end
+        try take(progress, for: commandName(), deadline: end)
+        return true
+    }
+
+    /// Feeds what a read brought to the reader, or waits for what TLS needs to go on.
+    private func take(_ progress: StreamProgress, for commandName: @autoclosure () -> String, deadline: ContinuousClock.Instant) throws(RedisClientError) {
         switch progress {
         case .moved(let count):
             guard redisReaderFeed(reader, inputBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), count) == REDIS_OK else {
                 throw readerFailure(commandName())
             }
-            return true
         case .wouldBlock(.readable):
-            return false
+            // A TLS record not yet whole: the next waiting read goes on.
+            break
         case .wouldBlock(.writable):
             // TLS wants to write (a key update) before it can read: wait for room, then go on.
-            let end = deadline ?? (ContinuousClock.now + timeout)
-            deadline = end
-            guard waitUntilReady(stream.fileDescriptor, for: .writable, deadline: end) else { throw timedOut(commandName()) }
-            return true
+            guard waitUntilReady(stream.fileDescriptor, for: .writable, deadline: deadline) else { throw timedOut(commandName()) }
+        case .timedOut:
+            throw timedOut(commandName())
         case .closed:
             throw RedisClientError(.connectionLost, "The Redis connection broke during \(commandName()): the server closed the connection.",
                                    recoverySuggestion: "It will be reopened on the next command; the command may have run.", commandMayHaveRun: true)

@@ -83,6 +83,16 @@ final class TLSStream: ByteStream {
         return try progress(afterFailureOf: count)
     }
 
+    func readWaiting(into buffer: UnsafeMutableRawBufferPointer, deadline: ContinuousClock.Instant) throws(StreamFailure) -> StreamProgress {
+        // Wait first: right after a request the reply has rarely arrived, and a read that
+        // finds nothing would cost a system call for nothing.
+        if !hasBufferedInput, !waitUntilReady(fileDescriptor, for: .readable, deadline: deadline) { return .timedOut }
+        return try read(into: buffer)
+    }
+
+    /// The socket stays non-blocking; waits are bounded by the deadline given to each.
+    func setReadTimeout(_ timeout: Duration) throws(StreamFailure) {}
+
     func write(_ bytes: UnsafeRawBufferPointer) throws(StreamFailure) -> StreamProgress {
         ERR_clear_error()
         let count = SSL_write(ssl, bytes.baseAddress, Int32(clamping: bytes.count))
