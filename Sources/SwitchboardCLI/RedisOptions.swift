@@ -54,12 +54,12 @@ enum RedisOptions {
 
     /// The TLS options, which only a `rediss://` or `rediss-sentinel://` URL may take.
     private static func applyTLS(from arguments: ParsedArguments, to configuration: inout RedisConfiguration) throws {
-        let files = ["redis-tls-ca-file", "redis-tls-cert-file", "redis-tls-key-file"].filter { arguments.value($0) != nil }
         let insecure = arguments.flag(insecureSkipVerify.name)
         guard var tls = configuration.tls else {
-            let given = files.map { "--\($0)" } + (insecure ? ["--\(insecureSkipVerify.name)"] : [])
+            let given = options.filter { $0.name.hasPrefix("redis-tls-") && arguments.value($0.name) != nil }.map { "--\($0.name) (\($0.environment ?? ""))" }
+                + (insecure ? ["--\(insecureSkipVerify.name) (\(insecureSkipVerify.environment ?? ""))"] : [])
             guard given.isEmpty else {
-                throw ValidationError("\(given.joined(separator: ", ")) apply to TLS connections only, and the Redis URL \(configuration) is not one: use rediss:// (or rediss-sentinel://), or remove the TLS options.")
+                throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to TLS connections only, and the Redis URL \(configuration) is not one: use rediss:// (or rediss-sentinel://), or remove the TLS options.")
             }
             return
         }
