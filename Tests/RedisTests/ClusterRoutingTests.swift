@@ -12,6 +12,10 @@ struct ClusterKeys {
         connection = RedisConnection(configuration: try RedisConfiguration(url: url ?? TestRedis.clusterURL))
     }
 
+    init(configuration: RedisConfiguration) {
+        connection = RedisConnection(configuration: configuration)
+    }
+
     /// One key per primary, in the order of the primaries' lowest slots.
     func onePerPrimary() throws -> [String] {
         let primaries = try connection.sendToEveryPrimary(["PING"]).map(\.node)

@@ -18,7 +18,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let socketPath: String
     /// The TCP port on 127.0.0.1, when one was asked for.
     public let port: Int?
-    private let extraArguments: [String]
+    let extraArguments: [String]
     private var process: ChildProcess?
 
     /// Starts a server.

@@ -9,6 +9,7 @@ ensure_debian_packages() {
   dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "switchboard: installing ${missing[*]}" >&2
   apt_install "${missing[@]}"
