@@ -10,7 +10,7 @@ import TestSupport
 struct PresenceTests {
     private func statuses(_ recorder: EventRecorder<String>) -> [[String: Any]] { recorder.all.map(PresenceHarness.decode) }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func eachStatusIsBroadcastWithTheContractPayload(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
@@ -44,7 +44,7 @@ struct PresenceTests {
         #expect(events.map { $0["version"].flatMap { Int($0) } } == versions.map { Optional($0) })
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func preferredLoginStatusIsAppliedByTheFirstSession(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "7"), ("preferred_status", "busy")])
@@ -54,7 +54,7 @@ struct PresenceTests {
         #expect(agent["status_reason"] == "login")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func aSecondSessionKeepsTheStatusTheAgentChose(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "a1"), ("session", "laptop")])
@@ -65,7 +65,7 @@ struct PresenceTests {
         #expect(try harness.sessions("a1") == ["laptop", "phone", "tablet"])
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func acceptChatsAfterLoginOffKeepsTheAgentOutOfThePoolUntilTheyGoOnline(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "b2"), ("accept_chats_after_login", "false")])
@@ -78,7 +78,7 @@ struct PresenceTests {
         #expect(agent["routable"] == "1", "switching to Online themselves enters the pool")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func changingAcceptChatsAfterLoginCountsFromTheNextLogin(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "c3"), ("session", "s1")])
@@ -90,7 +90,7 @@ struct PresenceTests {
         #expect(try harness.agent("c3")["routable"] == "0")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func logoutOfOneOfTwoSessionsKeepsTheAgentOnline(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "d4"), ("session", "s1")])
@@ -102,7 +102,7 @@ struct PresenceTests {
         #expect(agent["status"] == "offline" && agent["status_reason"] == "logout" && agent["routable"] == "0")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func sessionsExpireWithOneBroadcastWhileThreeWorkersSweep(topology: Topology) throws {
         let harness = try PresenceHarness(workers: 3, workerArguments: ["--session-ttl", "1s"], topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
@@ -122,7 +122,7 @@ struct PresenceTests {
         #expect(try harness.agent("e1")["routable"] == "0")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func heartbeatsKeepASessionAliveAndRecreateAnUnknownOne(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.heartbeat"), ("agent", "f5"), ("session", "s")])
@@ -135,7 +135,7 @@ struct PresenceTests {
         #expect(later >= score)
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func supervisorOverrideIsAllowedAndAnAgentsIsRefused(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "sup"), ("role", "supervisor")])
@@ -154,7 +154,7 @@ struct PresenceTests {
         #expect(try harness.events().contains { $0["type"] == "rejected" && $0["actor"] == "peer" })
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func badInputIsDeadLetteredWhileValidEntriesAroundItAreApplied(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         let bad: [[(String, String)]] = [
@@ -184,7 +184,7 @@ struct PresenceTests {
         #expect(harness.workers.allSatisfy { $0.isRunning })
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func entriesWrittenBeforeAnyWorkerRunsAreApplied(topology: Topology) throws {
         let harness = try PresenceHarness(workers: 0, topology: topology)
         let id = try harness.submit([("op", "agent.login"), ("agent", "i8"), ("session", "s")], reply: true)
@@ -199,7 +199,7 @@ struct PresenceTests {
         #expect(left <= 1, "acknowledged entries are trimmed (at most the last one is still being acknowledged)")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func workersStopCleanlyOnSigterm(topology: Topology) throws {
         let harness = try PresenceHarness(workers: 1, topology: topology)
         try harness.apply([("op", "agent.login"), ("agent", "j9"), ("session", "s")])
@@ -210,7 +210,7 @@ struct PresenceTests {
 
 @Suite("Presence survives a lost sweep schedule")
 struct SweepSafetyTests {
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func sessionsExpireEvenIfTheirScheduleEntryWasLost(topology: Topology) throws {
         let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s", "--safety-sweep-interval", "500ms"], topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
@@ -243,7 +243,7 @@ struct PresenceBacklogTests {
         try harness.connection.send(RedisCommand("BLPOP", harness.replyKey(id), "20"), timeout: .seconds(22)).array?.last?.string
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func aBacklogOfHeartbeatsKeepsTheAgentAsTheyLeftIt(topology: Topology) throws {
         let harness = try PresenceHarness(workers: 0, topology: topology)
         let start = Int64(Date().timeIntervalSince1970 * 1000) - 300_000

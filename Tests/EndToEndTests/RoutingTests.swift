@@ -30,7 +30,7 @@ struct RoutingTests {
         try harness.connection.send(RedisCommand("HGETALL", harness.key("conversation:\(id)"))).stringPairs ?? [:]
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func queueOrderIsPriorityThenArrivalAndDrainsWhenAnAgentArrives(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try new(harness, "c1")
@@ -42,7 +42,7 @@ struct RoutingTests {
         #expect(try assignments(harness).map(\.conversation) == ["c2", "c4", "c1", "c3"])
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func roundRobinSpreadsEvenly(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         for agent in ["a", "b", "c"] { try login(harness, agent, capacity: 10) }
@@ -51,7 +51,7 @@ struct RoutingTests {
         #expect(counts == ["a": 3, "b": 3, "c": 3])
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func leastLoadedPicksTheAgentWithFewestOpenConversations(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "workspace.settings"), ("routing", "least_loaded")])
@@ -64,7 +64,7 @@ struct RoutingTests {
         #expect(try assignments(harness).map(\.agent) == ["a", "a", "b", "b"])
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func capacityIsNeverExceededAndAClosedConversationMakesRoom(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try login(harness, "a", capacity: 1)
@@ -78,7 +78,7 @@ struct RoutingTests {
         #expect(try harness.agent("a")["load"] == "1")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func awayDndAndOfflineAgentsGetNothingUntilTheyAreOnline(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try login(harness, "a")
@@ -91,7 +91,7 @@ struct RoutingTests {
         #expect(try assignments(harness).count == 3)
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func busyAgentsTakeConversationsOnlyAsAFallback(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try login(harness, "busy1")
@@ -107,7 +107,7 @@ struct RoutingTests {
         #expect(event["agent_status"] == "busy")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func teamsRouteToTheirMembers(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try login(harness, "s1", teams: "sales")
@@ -120,7 +120,7 @@ struct RoutingTests {
         #expect(try conversation(harness, "c3")["state"] == "queued")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func acceptChatsAfterLoginOffKeepsConversationsAwayUntilOnline(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "a"), ("accept_chats_after_login", "false")])
@@ -131,7 +131,7 @@ struct RoutingTests {
         #expect(try conversation(harness, "c1")["agent"] == "a")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func aCloseThatOvertakesItsNewDoesNotResurrectTheConversation(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try login(harness, "a")
@@ -142,7 +142,7 @@ struct RoutingTests {
         #expect(try assignments(harness).isEmpty)
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func withAIChatOnAnUnassignedConversationAlsoWaitsForABot(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "workspace.settings"), ("ai_chat", "true")])
@@ -151,7 +151,7 @@ struct RoutingTests {
         #expect(try conversation(harness, "c1")["state"] == "queued")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func expiryTakesAnAgentOutOfThePool(topology: Topology) throws {
         let harness = try PresenceHarness(workers: 2, workerArguments: ["--session-ttl", "1s"], topology: topology)
         let (subscriber, broadcasts) = try harness.subscribe()
@@ -176,7 +176,7 @@ struct ManualRoutingTests {
         try harness.apply([("op", "agent.login"), ("agent", agent), ("session", "s")])
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func manualAssignmentRecordsTheAgentsStatusAndNeedsAnExplicitOverCapacity(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "sup"), ("role", "supervisor")])
@@ -198,7 +198,7 @@ struct ManualRoutingTests {
         #expect(peer["outcome"] as? String == "rejected")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func aTransferLeavesTheAgentAndIsRoutedInTheNewTeam(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try setUp(harness, "h1", capacity: 2, teams: "support")
@@ -212,7 +212,7 @@ struct ManualRoutingTests {
         #expect(try harness.events().contains { $0["type"] == "transferred" && $0["previous_team"] == "support" })
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func offlineAgentsKeepTheirConversationsUntilReassignedInTheirOriginalOrder(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "boss"), ("role", "admin")])
@@ -236,7 +236,7 @@ struct ManualRoutingTests {
 
 @Suite("Routing details found in review")
 struct RoutingReviewTests {
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func anAgentServingSeveralQueuesTakesTheBestHeadFirst(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "conversation.new"), ("conversation", "general-low")])
@@ -247,7 +247,7 @@ struct RoutingReviewTests {
         #expect(first?["conversation_id"] == "sales-high")
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func closingAnUnassignedConversationNamesNoAgent(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "conversation.new"), ("conversation", "c1")])
@@ -256,7 +256,7 @@ struct RoutingReviewTests {
         #expect(closed["agent_id"] == nil)
     }
 
-    @Test(arguments: Topology.allCases)
+    @Test(arguments: Topology.withTLS)
     func reassigningAnOnlineAgentGivesOthersTheFirstPick(topology: Topology) throws {
         let harness = try PresenceHarness(topology: topology)
         try harness.apply([("op", "agent.profile"), ("agent", "boss"), ("role", "admin")])

@@ -87,9 +87,7 @@ public final class PresenceHarness: @unchecked Sendable {
     public func configuration(name: String? = nil) throws -> RedisConfiguration { try Self.configuration(url: redisURL, name: name) }
 
     private static func configuration(url: String, name: String?) throws -> RedisConfiguration {
-        var configuration = try RedisConfiguration(url: url)
-        configuration.clientName = name
-        return configuration
+        try TestTLS.configuration(url: url, name: name)
     }
 
     /// The key of this workspace named `suffix`, e.g. `agent:42` → `t1234:{ws-1234}:agent:42`.

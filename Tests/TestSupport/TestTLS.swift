@@ -57,17 +57,23 @@ public enum TestTLS {
         get throws { try required("SWITCHBOARD_TEST_TLS_SENTINEL_URL") }
     }
 
-    /// A configuration for a TLS URL trusting the test CA, presenting the client certificate
-    /// when `clientCertificate` is set.
+    /// A configuration for a URL; a TLS one trusts the test CA, and presents the client
+    /// certificate when `clientCertificate` is set.
     public static func configuration(url: String, name: String? = nil, clientCertificate: Bool = false) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url)
         configuration.clientName = name
+        guard configuration.tls != nil else { return configuration }
         configuration.tls?.caFile = try caFile
         if clientCertificate {
             configuration.tls?.certificateFile = try file("client.crt")
             configuration.tls?.keyFile = try file("client.key")
         }
         return configuration
+    }
+
+    /// The worker options that make `url` work: the test CA for a TLS URL, nothing otherwise.
+    public static func workerArguments(for url: String) throws -> [String] {
+        url.hasPrefix("rediss") ? ["--redis-tls-ca-file", try caFile] : []
     }
 
     private static func required(_ variable: String) throws -> String {

@@ -4,11 +4,19 @@ import Foundation
 import Redis
 import Synchronization
 
-/// Where a test's Switchboard keeps its state: the shared single Redis (``TestRedis/url``) or
-/// the shared 3-primary cluster (``TestRedis/clusterURL``).
+/// Where a test's Switchboard keeps its state: the shared single Redis (``TestRedis/url``),
+/// the shared 3-primary cluster (``TestRedis/clusterURL``), or the shared TLS-only Redis
+/// (``TestTLS/url``, trusted through the test CA).
 public enum Topology: String, CaseIterable, Sendable, CustomStringConvertible {
     case standalone
     case cluster
+    case tls
+
+    /// The single Redis and the cluster: what most tests run on.
+    public static var allCases: [Topology] { [.standalone, .cluster] }
+
+    /// Also over TLS: the presence and routing suites, end to end with workers on `rediss://`.
+    public static var withTLS: [Topology] { [.standalone, .cluster, .tls] }
 
     public var description: String { rawValue }
 
@@ -18,15 +26,14 @@ public enum Topology: String, CaseIterable, Sendable, CustomStringConvertible {
             switch self {
             case .standalone: try TestRedis.url
             case .cluster: try TestRedis.clusterURL
+            case .tls: try TestTLS.url
             }
         }
     }
 
     /// A configuration for this topology's Redis.
     public func configuration(name: String? = nil) throws -> RedisConfiguration {
-        var configuration = try RedisConfiguration(url: url)
-        configuration.clientName = name
-        return configuration
+        try TestTLS.configuration(url: url, name: name)
     }
 
     /// A tag for a test's prefix and workspace (`<tag>` in `t<tag>` and `ws-<tag>`). On the

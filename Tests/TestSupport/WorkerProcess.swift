@@ -8,7 +8,8 @@ public final class WorkerProcess: Sendable {
     public let logPath: String
     private let child: ChildProcess
 
-    /// Starts a worker against `redisURL` with a key prefix of its own test.
+    /// Starts a worker against `redisURL` with a key prefix of its own test (and, for a
+    /// `rediss://` URL, the test CA unless `extraArguments` has TLS options of its own).
     public init(redisURL: String, prefix: String, name: String, extraArguments: [String] = []) throws {
         self.name = name
         logPath = NSTemporaryDirectory() + "sb-worker-\(prefix)-\(name).log"
@@ -16,7 +17,9 @@ public final class WorkerProcess: Sendable {
         try? FileManager.default.removeItem(atPath: logPath)
         child = try ChildProcess(executable: BuiltProducts.switchboard,
                                  arguments: ["worker", "--redis", redisURL, "--prefix", prefix, "--name", name, "--log-level", "debug"]
-                                     + (extraArguments.contains("--http") ? [] : ["--http", "off"]) + extraArguments,
+                                     + (extraArguments.contains("--http") ? [] : ["--http", "off"])
+                                     + (extraArguments.contains { $0.hasPrefix("--redis-tls-") } ? [] : try TestTLS.workerArguments(for: redisURL))
+                                     + extraArguments,
                                  outputPath: logPath)
     }
 
