@@ -6,14 +6,17 @@ import TestSupport
 
 @Suite("switchboard demo")
 struct DemoCommandTests {
-    private func arguments(_ harness: PresenceHarness) -> [String] {
-        ["--redis", harness.redisURL, "--prefix", harness.prefix, "--workspace", harness.workspace]
+    private func arguments(_ harness: PresenceHarness) throws -> [String] {
+        ["--redis", harness.redisURL, "--prefix", harness.prefix, "--workspace", harness.workspace] + (try TestTLS.workerArguments(for: harness.redisURL))
     }
 
-    @Test func aShortRunSeedsAgentsAndGetsConversationsRouted() throws {
-        let harness = try PresenceHarness(workers: 1)
+    /// Also the demo workload against a TLS-only Redis, the worker and the demo on rediss://
+    /// with the CA file.
+    @Test(arguments: [Topology.standalone, .tls])
+    func aShortRunSeedsAgentsAndGetsConversationsRouted(topology: Topology) throws {
+        let harness = try PresenceHarness(workers: 1, topology: topology)
         let run = try ChildProcess.run(BuiltProducts.switchboard,
-                                       ["demo", "--no-view", "--duration", "4s", "--rate", "20", "--seed", "7"] + arguments(harness))
+                                       ["demo", "--no-view", "--duration", "4s", "--rate", "20", "--seed", "7"] + (try arguments(harness)))
         #expect(run.status == 0, "\(run.output)")
 
         // The same settings again, applied: the one worker has applied everything before it.
@@ -55,7 +58,7 @@ struct DemoCommandTests {
         let harness = try PresenceHarness(workers: 1)
         let output = NSTemporaryDirectory() + "sb-demo-\(harness.prefix).log"
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let demo = try ChildProcess(executable: BuiltProducts.switchboard, arguments: ["demo", "--rate", "10"] + arguments(harness), outputPath: output)
+        let demo = try ChildProcess(executable: BuiltProducts.switchboard, arguments: ["demo", "--rate", "10"] + (try arguments(harness)), outputPath: output)
         let read = { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
         var summaries: [Substring] = []
         for _ in 0..<300 where summaries.count < 2 {
