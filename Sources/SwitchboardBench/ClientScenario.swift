@@ -5,7 +5,8 @@ import Redis
 /// Sequential SET and GET, and pipelined SET (64 per round trip), through the `Redis`
 /// module, each next to `redis-benchmark -c 1` (with `-P 64` for the pipeline).
 enum ClientScenario {
-    static func run(redis: BenchmarkRedis, requests: Int) throws -> [BenchmarkRow] {
+    /// `scenario` names the rows: `client` on the Unix socket, `client-tls` over TLS.
+    static func run(redis: BenchmarkRedis, requests: Int, scenario: String = "client") throws -> [BenchmarkRow] {
         let connection = RedisConnection(configuration: redis.configuration(name: "bench-client"))
         try connection.connect()
         let value = [UInt8](repeating: 120, count: 3)  // redis-benchmark's default 3-byte payload
@@ -30,9 +31,9 @@ enum ClientScenario {
         let baseGet = try redis.redisBenchmark(["-c", "1", "-t", "get"], requests: requests)
         let basePipelined = try redis.redisBenchmark(["-c", "1", "-P", String(depth), "-t", "set"], requests: requests * 4)
         return [
-            BenchmarkRow(scenario: "client", name: "sequential SET", unit: "ops/s", value: rate(requests, set), baseline: baseSet, goalRatio: 0.9),
-            BenchmarkRow(scenario: "client", name: "sequential GET", unit: "ops/s", value: rate(requests, get), baseline: baseGet, goalRatio: 0.9),
-            BenchmarkRow(scenario: "client", name: "pipelined SET (64)", unit: "ops/s", value: rate(requests, pipelined), baseline: basePipelined, goalRatio: 0.5),
+            BenchmarkRow(scenario: scenario, name: "sequential SET", unit: "ops/s", value: rate(requests, set), baseline: baseSet, goalRatio: 0.9),
+            BenchmarkRow(scenario: scenario, name: "sequential GET", unit: "ops/s", value: rate(requests, get), baseline: baseGet, goalRatio: 0.9),
+            BenchmarkRow(scenario: scenario, name: "pipelined SET (64)", unit: "ops/s", value: rate(requests, pipelined), baseline: basePipelined, goalRatio: 0.5),
         ]
     }
 

@@ -10,7 +10,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
                              [--team-sizes 1000,10000,100000] [--subscribers N]
                              [--memory-agents N] [--idle-seconds N] [--cluster-entries N]
                              [--gateway-clients N] [--gateway-changes N] [--json PATH]
-                             [--only client,status,heartbeat,latency,fanout,routing,memory,idle,cluster,gateway]
+                             [--only client,client-tls,status,heartbeat,latency,fanout,routing,memory,idle,cluster,gateway]
 
     Starts a private redis-server and real `switchboard worker` processes, runs each
     scenario next to its yardstick measured in the same run (redis-benchmark: plain
@@ -31,7 +31,7 @@ func option(_ name: String) -> String? {
     return arguments[arguments.index(after: index)]
 }
 let requests = option("--requests").flatMap(Int.init) ?? 100_000
-let scenarios = ["client", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle", "cluster", "gateway"]
+let scenarios = ["client", "client-tls", "status", "heartbeat", "latency", "fanout", "routing", "memory", "idle", "cluster", "gateway"]
 /// Scenarios to run (all by default): for profiling one of them.
 let selected = Set((option("--only") ?? scenarios.joined(separator: ",")).split(separator: ",").map(String.init))
 if let unknown = selected.subtracting(scenarios).sorted().first {
@@ -57,6 +57,11 @@ do {
     defer { redis.stop() }
     var report = BenchmarkReport()
     if selected.contains("client") { report.rows += try ClientScenario.run(redis: redis, requests: requests) }
+    if selected.contains("client-tls") {
+        let tlsRedis = try BenchmarkRedis(tls: true)
+        defer { tlsRedis.stop() }
+        report.rows += try ClientScenario.run(redis: tlsRedis, requests: requests, scenario: "client-tls")
+    }
     if selected.contains("status") { report.add(try StatusThroughputScenario.run(redis: redis, entries: option("--status-entries").flatMap(Int.init) ?? 200_000,
                                                                                   agents: 10_000)) }
     if selected.contains("heartbeat") { report.add(try HeartbeatScenario.run(redis: redis, entries: option("--heartbeat-entries").flatMap(Int.init) ?? 100_000,
