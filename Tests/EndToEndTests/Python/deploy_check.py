@@ -2,7 +2,7 @@
 
 usage: python3 deploy_check.py [REPO_ROOT]      (default: three folders above this file)
 
-Checks docker-compose.yml and docker-compose.cluster.yml (against the official Compose
+Checks docker-compose.yml, docker-compose.cluster.yml and docker-compose.tls.yml (against the official Compose
 Specification schema that check-jsonschema ships as `vendor.compose-spec`, then
 structurally: the cluster file's nodes, its one cluster-creating service, and workers
 seeded with every node), .dockerignore,
@@ -29,7 +29,9 @@ REPO = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.pat
 
 # The worker's contract: the environment variables `switchboard worker` reads. The names
 # its options declare in Sources/SwitchboardCLI are added at run time (worker_env).
-CONTRACT_ENV = {"REDIS_URL", "REDIS_PASSWORD_FILE", "SWITCHBOARD_PREFIX", "SWITCHBOARD_WORKER_NAME", "SWITCHBOARD_HTTP",
+# TLS to Redis (docs/operations.md#tls-to-redis): the files each deployment mounts.
+TLS_ENV = {"REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE"}
+CONTRACT_ENV = TLS_ENV | {"REDIS_URL", "REDIS_PASSWORD_FILE", "SWITCHBOARD_PREFIX", "SWITCHBOARD_WORKER_NAME", "SWITCHBOARD_HTTP",
                 "SWITCHBOARD_LOG_FORMAT", "SWITCHBOARD_LOG_LEVEL", "SWITCHBOARD_GATEWAY", "SWITCHBOARD_GATEWAY_SECRET_FILE"}
 RUNTIME_ENV = {"SWIFT_BACKTRACE"}  # read by the Swift runtime in the image, not by Switchboard
 HTTP_PORT = 9464
@@ -555,6 +557,94 @@ def check_cluster_compose_structure():
     return cluster_compose_problems(yaml.safe_load(read(CLUSTER_COMPOSE)))
 
 
+TLS_COMPOSE = "docker-compose.tls.yml"
+TLS_OVERLAY = os.path.join("Deploy", "kubernetes", "tls")
+
+
+def check_tls_compose_schema():
+    return compose_schema_problems(path(TLS_COMPOSE))
+
+
+def tls_compose_problems(document, base):
+    """docker-compose.tls.yml on top of docker-compose.yml: Redis on TLS only, and workers on
+    rediss:// whose every REDIS_TLS_* file is a secret the worker mounts and the file declares."""
+    problems = []
+    services, secrets = document.get("services") or {}, document.get("secrets") or {}
+    redis, worker = services.get("redis") or {}, services.get(WORKER_SERVICE) or {}
+    words = command_list(redis.get("command", []))
+    for option, value in (("--port", "0"), ("--appendonly", "yes")):
+        if not any(w == option and i + 1 < len(words) and words[i + 1] == value for i, w in enumerate(words)):
+            problems.append(f"redis command lacks `{option} {value}`")
+    tls_port = next((words[i + 1] for i, w in enumerate(words) if w == "--tls-port" and i + 1 < len(words)), None)
+    if tls_port is None:
+        problems.append("redis command has no --tls-port")
+    test = command_list((redis.get("healthcheck") or {}).get("test", []))
+    if "--tls" not in test or "ping" not in test:
+        problems.append("redis health check does not ping over TLS")
+    environment = env_mapping(worker.get("environment", {}))
+    url = str(environment.get("REDIS_URL", ""))
+    if not url.startswith("rediss://") or (tls_port and not url.endswith(f":{tls_port}")):
+        problems.append(f"worker REDIS_URL {url!r} is not rediss:// to redis's --tls-port {tls_port}")
+    mounted = {str(s) if not isinstance(s, dict) else str(s.get("source")) for s in worker.get("secrets", [])}
+    for variable in sorted(TLS_ENV):
+        value = str(environment.get(variable, ""))
+        name = value.removeprefix("/run/secrets/")
+        if not value.startswith("/run/secrets/") or name not in mounted or name not in secrets:
+            problems.append(f"worker {variable} {value!r} is not a secret the worker mounts and the file declares")
+    for option in ("--tls-cert-file", "--tls-key-file", "--tls-ca-cert-file"):
+        value = next((words[i + 1] for i, w in enumerate(words) if w == option and i + 1 < len(words)), "")
+        if value.removeprefix("/run/secrets/") not in secrets:
+            problems.append(f"redis {option} {value!r} is not a declared secret")
+    if "gateway-secret" not in mounted:
+        problems.append("the override's worker secrets drop gateway-secret")
+    if set(services) - set((base.get("services") or {})):
+        problems.append("the override adds services the base file does not have")
+    return problems + unknown_env(environment)
+
+
+def check_tls_compose_structure():
+    return tls_compose_problems(yaml.safe_load(read(TLS_COMPOSE)), yaml.safe_load(read("docker-compose.yml")))
+
+
+def tls_overlay_problems(folder):
+    """Deploy/kubernetes/tls: the base plus a Secret mounted read-only whose keys are the
+    files REDIS_TLS_* name, and a rediss:// REDIS_URL."""
+    manifests, kustomization = load_kubernetes(folder)
+    problems = []
+    kustomization = kustomization or {}
+    if "../" not in (kustomization.get("resources") or []) and ".." not in (kustomization.get("resources") or []):
+        problems.append("the overlay does not build on the base (resources: ../)")
+    listed = set(kustomization.get("resources") or []) | {p.get("path") for p in kustomization.get("patches") or [] if isinstance(p, dict)}
+    for file in manifests:
+        if file not in listed:
+            problems.append(f"kustomization.yaml does not list {file}")
+    objects = objects_of(manifests)
+    secret = objects.get(("Secret", "switchboard-redis-tls"))
+    if not secret:
+        return problems + ["no Secret switchboard-redis-tls"]
+    keys = set((secret.get("stringData") or {}) | (secret.get("data") or {}))
+    deployment = objects.get(("Deployment", "switchboard-worker")) or {}
+    pod = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+    volume = next((v for v in pod.get("volumes") or [] if (v.get("secret") or {}).get("secretName") == "switchboard-redis-tls"), None)
+    container = next((c for c in pod.get("containers") or [] if c.get("name") == "worker"), {})
+    mount = next((m for m in container.get("volumeMounts") or [] if volume and m.get("name") == volume.get("name")), None)
+    if not volume or not mount or not mount.get("readOnly"):
+        return problems + ["the Secret switchboard-redis-tls is not mounted read-only into the worker"]
+    environment = {e.get("name"): e.get("value") for e in container.get("env") or []}
+    for variable in sorted(TLS_ENV):
+        value = str(environment.get(variable, ""))
+        if os.path.dirname(value) != mount.get("mountPath") or os.path.basename(value) not in keys:
+            problems.append(f"{variable} {value!r} is not a key of the Secret under {mount.get('mountPath')}")
+    config = objects.get(("ConfigMap", "switchboard-config")) or {}
+    if not str((config.get("data") or {}).get("REDIS_URL", "")).startswith("rediss://"):
+        problems.append("the overlay's REDIS_URL is not rediss://")
+    return problems
+
+
+def check_tls_overlay():
+    return tls_overlay_problems(path(TLS_OVERLAY))
+
+
 def check_compose_structure():
     return compose_problems(yaml.safe_load(read("docker-compose.yml")))
 
@@ -1027,6 +1117,14 @@ def unit_problems(sections):
         problems.append("SWITCHBOARD_GATEWAY_SECRET_FILE is not %d/gateway-secret (a credential)")
     if not any(c[0] == "gateway-secret" and len(c) == 2 and os.path.isabs(c[1]) for c in credentials):
         problems.append("LoadCredential=gateway-secret:/absolute/path missing")
+    defaults = {c.split(":", 1)[0] for c in unit_values(sections, "Service", "SetCredential")}
+    for variable, name in (("REDIS_TLS_CA_FILE", "redis-tls-ca"), ("REDIS_TLS_CERT_FILE", "redis-tls-cert"), ("REDIS_TLS_KEY_FILE", "redis-tls-key")):
+        if environment.get(variable) != f"%d/{name}":
+            problems.append(f"{variable} is not %d/{name} (a credential)")
+        if not any(c[0] == name and len(c) == 2 and os.path.isabs(c[1]) for c in credentials) or name not in defaults:
+            problems.append(f"LoadCredential={name}:/absolute/path with a SetCredential={name} default missing")
+        if f'unset {variable}' not in "".join(unit_values(sections, "Service", "ExecStart")):
+            problems.append(f"the start command does not drop {variable} when its file is absent (a plain redis:// URL refuses TLS options)")
     limit = service.get("LimitNOFILE", "")
     if not limit.split(":")[0].isdigit() or int(limit.split(":")[0]) < OPEN_FILES:
         problems.append(f"LimitNOFILE={limit} (the gateway's connections need at least {OPEN_FILES} open files)")
@@ -1068,6 +1166,9 @@ def simulate_instances(sections, shared_env):
                 handle.write(credential)
             with open(os.path.join(credentials, "gateway-secret"), "w") as handle:
                 handle.write(gateway_credential)
+            for tls_credential in ("redis-tls-ca", "redis-tls-cert", "redis-tls-key"):
+                with open(os.path.join(credentials, tls_credential), "w") as handle:
+                    handle.write("\n")  # SetCredential='s default: no TLS files on this host
             env = {"PATH": "/usr/bin:/bin", "CREDENTIALS_DIRECTORY": credentials}
             for line in unit_values(sections, "Service", "Environment"):
                 for word in shlex.split(expand(line, instance, "host1", credentials)):
@@ -1146,7 +1247,7 @@ def check_readme():
             relative = os.path.relpath(os.path.join(root, file), path("Deploy"))
             if relative != "README.md" and file not in text:
                 problems.append(f"Deploy/README.md does not mention {relative}")
-    for file in ("docker-compose.yml", CLUSTER_COMPOSE, ".dockerignore"):
+    for file in ("docker-compose.yml", CLUSTER_COMPOSE, TLS_COMPOSE, ".dockerignore"):
         if file not in text:
             problems.append(f"Deploy/README.md does not mention {file}")
     # Every variable a deployment file sets (or offers, commented out, in the env example's
@@ -1177,6 +1278,24 @@ def check_images_agree():
 def check_negative_controls():
     """Broken copies must be caught, or the checks above prove nothing."""
     problems = []
+    tls_compose = yaml.safe_load(read(TLS_COMPOSE))
+    broken_tls = copy.deepcopy(tls_compose)
+    broken_tls["services"][WORKER_SERVICE]["environment"]["REDIS_TLS_CA_FILE"] = "/run/secrets/redis-ca"
+    broken_tls["services"][WORKER_SERVICE]["environment"]["REDIS_URL"] = "redis://redis:6379"
+    found = " | ".join(tls_compose_problems(broken_tls, yaml.safe_load(read("docker-compose.yml"))))
+    for expected in ("REDIS_TLS_CA_FILE", "rediss://"):
+        if expected not in found:
+            problems.append(f"compose (TLS) check missed a broken {expected}")
+    with tempfile.TemporaryDirectory() as scratch:
+        for file in os.listdir(path(TLS_OVERLAY)):
+            with open(os.path.join(path(TLS_OVERLAY), file), encoding="utf-8") as source, open(os.path.join(scratch, file), "w", encoding="utf-8") as copied:
+                copied.write(source.read().replace("readOnly: true", "readOnly: false").replace("/etc/switchboard/redis-tls/tls.key", "/etc/switchboard/redis-tls/client.key"))
+        if "read-only" not in " | ".join(tls_overlay_problems(scratch)):
+            problems.append("kubernetes (TLS) check missed a writable Secret mount")
+        with open(os.path.join(scratch, "deployment-tls.yaml"), "w", encoding="utf-8") as copied:
+            copied.write(read(os.path.join(TLS_OVERLAY, "deployment-tls.yaml")).replace("/etc/switchboard/redis-tls/tls.key", "/etc/switchboard/redis-tls/client.key"))
+        if "REDIS_TLS_KEY_FILE" not in " | ".join(tls_overlay_problems(scratch)):
+            problems.append("kubernetes (TLS) check missed a REDIS_TLS_KEY_FILE that is not a key of the Secret")
     compose = yaml.safe_load(read("docker-compose.yml"))
     broken = copy.deepcopy(compose)
     worker = broken["services"][WORKER_SERVICE]
@@ -1271,6 +1390,9 @@ CHECKS = [
     ("compose: redis (7, AOF, ping health check, volume) and 3 worker replicas wired to it, gateways published", check_compose_structure),
     ("compose (cluster): validates against the Compose Specification schema", check_cluster_compose_schema),
     ("compose (cluster): 3+3 cluster nodes, one create step, 3 workers seeded with every node", check_cluster_compose_structure),
+    ("compose (TLS): docker-compose.tls.yml validates against the Compose Specification schema", check_tls_compose_schema),
+    ("compose (TLS): Redis on TLS only, workers on rediss:// with every REDIS_TLS_* file a mounted secret", check_tls_compose_structure),
+    ("kubernetes (TLS): the overlay mounts its Secret read-only and REDIS_TLS_* name its keys", check_tls_overlay),
     (".dockerignore: build products, git and local state stay out of the context", check_dockerignore),
     ("Dockerfile: base images swift:6.3-bookworm and debian:bookworm-slim", check_dockerfile("base images")),
     ("Dockerfile: COPY sources exist, are not ignored, cover every target folder", check_dockerfile("build context")),
