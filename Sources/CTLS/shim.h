@@ -28,6 +28,11 @@ static inline void sb_tls_never_ask_passphrase(SSL_CTX *ctx) {
     SSL_CTX_set_default_passwd_cb(ctx, sb_tls_refuse_passphrase);
 }
 
+// Without auto-retry, SSL_read returns after a record that carries no data (a session ticket)
+// instead of blocking for the next one: the idle check and the draining read stay quick on
+// a blocking socket.
+static inline void sb_tls_return_after_each_record(SSL *ssl) { SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY); }
+
 static inline int sb_tls_set_server_name_indication(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);
 }

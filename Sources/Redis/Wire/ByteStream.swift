@@ -1,7 +1,8 @@
-// The I/O under the Redis protocol: a non-blocking byte stream, plain or TLS.
+// The I/O under the Redis protocol: a byte stream, plain or TLS, that can read without
+// waiting or wait for a reply within a timeout.
 import Glibc
 
-/// What a read or write on a non-blocking stream achieved.
+/// What a read or write on a stream achieved.
 enum StreamProgress {
     /// This many bytes moved (more than zero).
     case moved(Int)
@@ -37,7 +38,7 @@ struct StreamFailure: Error {
     static func system(_ code: Int32 = errno) -> StreamFailure { StreamFailure(reason: String(cString: strerror(code))) }
 }
 
-/// A connected, non-blocking byte stream. Owned by one thread, like the connection above it.
+/// A connected byte stream. Owned by one thread, like the connection above it.
 protocol ByteStream: AnyObject {
     /// The socket, to wait on with `poll`.
     var fileDescriptor: Int32 { get }
@@ -46,13 +47,14 @@ protocol ByteStream: AnyObject {
     var hasBufferedInput: Bool { get }
     /// Reads what has arrived, without waiting.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(StreamFailure) -> StreamProgress
-    /// Reads, waiting for bytes until `deadline` (a TLS stream) or for the read timeout (a
-    /// plain one, in a single blocking system call: the path of every sequential command).
+    /// Reads, waiting for bytes in a single blocking system call bounded by the wait timeout
+    /// (the path of every sequential command). `.wouldBlock(.readable)` before `deadline`
+    /// means "call again": a TLS record was not whole or carried no data.
     func readWaiting(into buffer: UnsafeMutableRawBufferPointer, deadline: ContinuousClock.Instant) throws(StreamFailure) -> StreamProgress
-    /// Writes what the socket takes now, without waiting.
+    /// Writes what the socket takes (a TLS stream may wait up to the wait timeout).
     func write(_ bytes: UnsafeRawBufferPointer) throws(StreamFailure) -> StreamProgress
-    /// How long a waiting read may wait.
-    func setReadTimeout(_ timeout: Duration) throws(StreamFailure)
+    /// How long one blocking receive (or a TLS write) may wait.
+    func setWaitTimeout(_ timeout: Duration) throws(StreamFailure)
 }
 
 /// Waits until `fd` is ready for `readiness`, or `deadline` passes: true if it is ready

@@ -68,7 +68,7 @@ final class RedisWire {
     /// Sets how long a reply or a write may take from now on.
     func setTimeout(_ timeout: Duration) throws(RedisClientError) {
         guard timeout != self.timeout else { return }
-        do { try stream.setReadTimeout(timeout) } catch {
+        do { try stream.setWaitTimeout(timeout) } catch {
             throw RedisClientError(.connectionLost, "Could not set the Redis connection's timeout: \(error.reason).",
                                    recoverySuggestion: "It will be reopened on the next command.")
         }

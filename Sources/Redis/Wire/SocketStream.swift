@@ -1,12 +1,10 @@
-// A plain TCP or Unix socket, opened non-blocking within a deadline.
+// A TCP or Unix socket: opened non-blocking within a deadline, then blocking with timeouts.
 import Glibc
 
 /// A connected socket without TLS. It owns the descriptor and closes it.
 final class SocketStream: ByteStream {
     let fileDescriptor: Int32
     var hasBufferedInput: Bool { false }
-    /// Whether the socket blocks (``makeBlocking()``); it opens non-blocking.
-    private(set) var isBlocking = false
 
     init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
 
@@ -16,13 +14,9 @@ final class SocketStream: ByteStream {
         try receive(into: buffer, flags: Int32(MSG_DONTWAIT))
     }
 
+    /// One blocking receive bounded by `SO_RCVTIMEO` (after ``makeBlocking()``): measured
+    /// faster than `poll` then `read` on the sequential path, where every reply is waited for.
     func readWaiting(into buffer: UnsafeMutableRawBufferPointer, deadline: ContinuousClock.Instant) throws(StreamFailure) -> StreamProgress {
-        guard isBlocking else {
-            guard waitUntilReady(fileDescriptor, for: .readable, deadline: deadline) else { return .timedOut }
-            return try read(into: buffer)
-        }
-        // One blocking receive bounded by SO_RCVTIMEO: measured faster than poll-then-read on
-        // the sequential path, where every reply is waited for.
         let progress = try receive(into: buffer, flags: 0)
         if case .wouldBlock = progress { return .timedOut }
         return progress
@@ -51,17 +45,18 @@ final class SocketStream: ByteStream {
 
     /// Makes the socket blocking, so that ``readWaiting(into:deadline:)`` waits inside one
     /// `recv` for up to the read timeout. Reads and writes that must not wait still pass
-    /// `MSG_DONTWAIT`. (A TLS stream keeps its socket non-blocking: OpenSSL must return when
-    /// a record is incomplete.)
+    /// `MSG_DONTWAIT`.
     func makeBlocking() throws(StreamFailure) {
         let flags = fcntl(fileDescriptor, F_GETFL)
         guard flags >= 0, fcntl(fileDescriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else { throw .system() }
-        isBlocking = true
     }
 
-    func setReadTimeout(_ timeout: Duration) throws(StreamFailure) {
+    /// Bounds each blocking receive and send (`SO_RCVTIMEO`, `SO_SNDTIMEO`).
+    func setWaitTimeout(_ timeout: Duration) throws(StreamFailure) {
         var value = timeval(duration: max(timeout, .milliseconds(1)))
-        if setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size)) != 0 { throw .system() }
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] where setsockopt(fileDescriptor, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size)) != 0 {
+            throw .system()
+        }
     }
 
     /// Opens a non-blocking, close-on-exec socket to `endpoint` (each address of a host name

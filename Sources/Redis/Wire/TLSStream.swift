@@ -1,4 +1,5 @@
-// TLS over a connected socket, driven by us through OpenSSL's non-blocking API.
+// TLS over a connected socket, driven by us through OpenSSL: the handshake non-blocking
+// within the connect deadline, then a blocking socket with timeouts, as for plain text.
 import CTLS
 import Glibc
 
@@ -56,7 +57,16 @@ final class TLSStream: ByteStream {
         ERR_clear_error()
         while true {
             let result = SSL_connect(ssl)
-            if result == 1 { return stream }
+            if result == 1 {
+                // Blocking from now on, like a plain socket: a reply is waited for inside one
+                // SSL_read (measured faster than poll then read).
+                sb_tls_return_after_each_record(ssl)
+                do { try socket.makeBlocking() } catch {
+                    throw RedisClientError(.connectFailed, "Could not set up the socket to Redis at \(server): \(error.reason).",
+                                           recoverySuggestion: "Check the system's socket limits.")
+                }
+                return stream
+            }
             let error = SSL_get_error(ssl, result)
             let readiness: SocketReadiness
             switch error {
@@ -73,7 +83,29 @@ final class TLSStream: ByteStream {
         }
     }
 
+    /// Reads what has arrived: nothing when neither OpenSSL nor the socket holds bytes.
+    /// (Bytes on the socket may be the start of a record: then SSL_read waits, within the
+    /// wait timeout, for its rest, which the server sent with it.)
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(StreamFailure) -> StreamProgress {
+        if !hasBufferedInput {
+            var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 0) == 0 { return .wouldBlock(.readable) }
+        }
+        return try readRecord(into: buffer)
+    }
+
+    func readWaiting(into buffer: UnsafeMutableRawBufferPointer, deadline: ContinuousClock.Instant) throws(StreamFailure) -> StreamProgress {
+        let progress = try readRecord(into: buffer)
+        // On a blocking socket "want read" is a receive that timed out, or a record without
+        // data (auto-retry is off): the clock tells which.
+        if case .wouldBlock(.readable) = progress, ContinuousClock.now >= deadline { return .timedOut }
+        return progress
+    }
+
+    /// Waits of the blocking socket: each receive, and each send of a record.
+    func setWaitTimeout(_ timeout: Duration) throws(StreamFailure) { try socket.setWaitTimeout(timeout) }
+
+    private func readRecord(into buffer: UnsafeMutableRawBufferPointer) throws(StreamFailure) -> StreamProgress {
         ERR_clear_error()
         let count = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         if count > 0 {
@@ -82,16 +114,6 @@ final class TLSStream: ByteStream {
         }
         return try progress(afterFailureOf: count)
     }
-
-    func readWaiting(into buffer: UnsafeMutableRawBufferPointer, deadline: ContinuousClock.Instant) throws(StreamFailure) -> StreamProgress {
-        // Wait first: right after a request the reply has rarely arrived, and a read that
-        // finds nothing would cost a system call for nothing.
-        if !hasBufferedInput, !waitUntilReady(fileDescriptor, for: .readable, deadline: deadline) { return .timedOut }
-        return try read(into: buffer)
-    }
-
-    /// The socket stays non-blocking; waits are bounded by the deadline given to each.
-    func setReadTimeout(_ timeout: Duration) throws(StreamFailure) {}
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(StreamFailure) -> StreamProgress {
         ERR_clear_error()
