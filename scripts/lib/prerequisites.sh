@@ -149,10 +149,11 @@ start_node() {
   for attempt in 1 2 3 4 5 6 7 8; do
     NODE_PORT=$(free_port_pair)
     rm -f "$dir/redis.pid"
-    redis-server --port "$NODE_PORT" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+    # shellcheck disable=SC2046
+    redis-server $(node_listen_options) --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
       --logfile "$dir/redis.log" --save "" --appendonly no "$@" || continue
     for tries in $(seq 1 100); do
-      if [ "$(redis-cli -p "$NODE_PORT" ping 2>/dev/null)" = PONG ] && [ -f "$dir/redis.pid" ]; then
+      if [ "$(node_ping "$NODE_PORT" 2>/dev/null)" = PONG ] && [ -f "$dir/redis.pid" ]; then
         PRIVATE_TOPOLOGY_PIDFILES+=("$dir/redis.pid")
         return 0
       fi
@@ -163,6 +164,15 @@ start_node() {
   echo "switchboard: redis-server in $dir did not start; its log:" >&2
   tail -n 20 "$dir/redis.log" >&2 || true
   return 1
+}
+
+# How start_node's node listens and is pinged: plain TCP, or TLS only when NODE_TLS is set
+# (scripts/lib/tls.sh's start_tls_node).
+node_listen_options() {
+  if [ -n "${NODE_TLS:-}" ]; then tls_server_options "${TLS_CERTIFICATE:-server}" "${TLS_AUTH_CLIENTS:-no}"; else echo --port "$NODE_PORT"; fi
+}
+node_ping() {
+  if [ -n "${NODE_TLS:-}" ]; then tls_cli "$1" ping; else redis-cli -p "$1" ping; fi
 }
 
 # A port below 55535 free together with the port 10000 above it (a cluster node's bus).

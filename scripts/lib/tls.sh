@@ -73,29 +73,7 @@ tls_cli() {
 }
 
 # Starts a TLS-only redis-server under $1 with the extra options after it; sets NODE_PORT.
-start_tls_node() {
-  local dir=$1; shift
-  mkdir -p "$dir"
-  local attempt tries
-  for attempt in 1 2 3 4 5 6 7 8; do
-    NODE_PORT=$(free_port_pair)
-    rm -f "$dir/redis.pid"
-    # shellcheck disable=SC2046
-    redis-server $(tls_server_options "${TLS_CERTIFICATE:-server}" "${TLS_AUTH_CLIENTS:-no}") --bind 127.0.0.1 --dir "$dir" \
-      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no "$@" || continue
-    for tries in $(seq 1 100); do
-      if [ "$(tls_cli "$NODE_PORT" ping 2>/dev/null)" = PONG ] && [ -f "$dir/redis.pid" ]; then
-        PRIVATE_TOPOLOGY_PIDFILES+=("$dir/redis.pid")
-        return 0
-      fi
-      sleep 0.05
-    done
-    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null
-  done
-  echo "switchboard: TLS redis-server in $dir did not start; its log:" >&2
-  tail -n 20 "$dir/redis.log" >&2 || true
-  return 1
-}
+start_tls_node() { NODE_TLS=yes start_node "$@"; }
 
 # Makes the certificates under $1/tls and starts the TLS-only servers of the tests:
 # a standalone server (TLS_URL), one that demands client certificates (TLS_CLIENT_AUTH_URL),
