@@ -43,12 +43,12 @@ final class SocketStream: ByteStream {
         }
     }
 
-    /// Makes the socket blocking, so that ``readWaiting(into:deadline:)`` waits inside one
-    /// `recv` for up to the read timeout. Reads and writes that must not wait still pass
-    /// `MSG_DONTWAIT`.
-    func makeBlocking() throws(StreamFailure) {
+    /// Makes the socket blocking (or, with `false`, non-blocking again), so that
+    /// ``readWaiting(into:deadline:)`` waits inside one `recv` for up to the wait timeout.
+    /// Reads and writes that must not wait still pass `MSG_DONTWAIT`.
+    func makeBlocking(_ blocking: Bool = true) throws(StreamFailure) {
         let flags = fcntl(fileDescriptor, F_GETFL)
-        guard flags >= 0, fcntl(fileDescriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else { throw .system() }
+        guard flags >= 0, fcntl(fileDescriptor, F_SETFL, blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK) == 0 else { throw .system() }
     }
 
     /// Bounds each blocking receive and send (`SO_RCVTIMEO`, `SO_SNDTIMEO`).

@@ -23,8 +23,9 @@ final class TLSStream: ByteStream {
     }
 
     deinit {
-        // A close_notify, sent once without waiting: the server then logs a clean close.
-        if !failed { _ = SSL_shutdown(ssl) }
+        // A close_notify, sent once without waiting (a stalled server must not hold the
+        // close for a send timeout): the server then logs a clean close.
+        if !failed, (try? socket.makeBlocking(false)) != nil { _ = SSL_shutdown(ssl) }
         SSL_free(ssl)
     }
 
