@@ -4,8 +4,9 @@ import TestSupport
 
 @Suite("Async client")
 struct RedisClientTests {
-    @Test func asyncCallsRunInOrderOnTheDedicatedThread() async throws {
-        let client = RedisClient(configuration: try TestRedis.configuration(name: "sb-async"))
+    @Test(arguments: Topology.plainAndTLS)
+    func asyncCallsRunInOrderOnTheDedicatedThread(over topology: Topology) async throws {
+        let client = RedisClient(configuration: try topology.configuration(name: "sb-async"))
         defer { client.close() }
         let key = TestRedis.uniquePrefix() + "async"
         try await client.send(RedisCommand("SET", key, "1"))
@@ -16,8 +17,9 @@ struct RedisClientTests {
         try await client.send(RedisCommand("DEL", key))
     }
 
-    @Test func concurrentCallersShareOneConnectionSafely() async throws {
-        let client = RedisClient(configuration: try TestRedis.configuration())
+    @Test(arguments: Topology.plainAndTLS)
+    func concurrentCallersShareOneConnectionSafely(over topology: Topology) async throws {
+        let client = RedisClient(configuration: try topology.configuration())
         defer { client.close() }
         let key = TestRedis.uniquePrefix() + "shared"
         try await withThrowingTaskGroup(of: Void.self) { group in

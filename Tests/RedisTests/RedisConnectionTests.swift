@@ -5,8 +5,9 @@ import TestSupport
 
 @Suite("Commands, replies and pipelines")
 struct RedisConnectionTests {
-    @Test func binaryValuesRoundTrip() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func binaryValuesRoundTrip(over topology: Topology) throws {
+        let connection = try topology.connection()
         let key = TestRedis.uniquePrefix() + "binary"
         let value: [UInt8] = [0, 1, 0xFF, 0xFE, 0x80, 0, 0x0D, 0x0A, 0xC3, 0x28]  // NULs, CRLF, invalid UTF-8
         try connection.send(RedisCommand("SET", Array(key.utf8), value))
@@ -18,8 +19,9 @@ struct RedisConnectionTests {
         try connection.send(RedisCommand("DEL", key, binaryKey))
     }
 
-    @Test func everyReplyType() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func everyReplyType(over topology: Topology) throws {
+        let connection = try topology.connection()
         let key = TestRedis.uniquePrefix() + "types"
         #expect(try connection.send(RedisCommand("SET", key, "")) == .status("OK"))
         #expect(try connection.send(RedisCommand("GET", key)) == .bulk([]))
@@ -34,8 +36,9 @@ struct RedisConnectionTests {
         try connection.send(RedisCommand("DEL", key))
     }
 
-    @Test func serverErrorTextIsSurfaced() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func serverErrorTextIsSurfaced(over topology: Topology) throws {
+        let connection = try topology.connection()
         let key = TestRedis.uniquePrefix() + "list"
         try connection.send(RedisCommand("RPUSH", key, "a"))
         #expect {
@@ -48,8 +51,9 @@ struct RedisConnectionTests {
         try connection.send(RedisCommand("DEL", key))
     }
 
-    @Test func tenThousandCommandPipeline() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func tenThousandCommandPipeline(over topology: Topology) throws {
+        let connection = try topology.connection()
         let key = TestRedis.uniquePrefix() + "counter"
         let commands = (0..<10_000).map { _ in RedisCommand("INCR", key) }
         let replies = try connection.pipeline(commands)
@@ -60,8 +64,9 @@ struct RedisConnectionTests {
         try connection.send(RedisCommand("DEL", key))
     }
 
-    @Test func pipelineKeepsErrorRepliesInPlace() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func pipelineKeepsErrorRepliesInPlace(over topology: Topology) throws {
+        let connection = try topology.connection()
         let key = TestRedis.uniquePrefix() + "mixed"
         let replies = try connection.pipeline([RedisCommand("SET", key, "a"), RedisCommand("INCR", key), ["PING"]])
         #expect(replies[0] == .status("OK"))
@@ -70,21 +75,23 @@ struct RedisConnectionTests {
         try connection.send(RedisCommand("DEL", key))
     }
 
-    @Test func clientNameIsVisibleToOperators() throws {
+    @Test(arguments: Topology.plainAndTLS)
+    func clientNameIsVisibleToOperators(over topology: Topology) throws {
         let name = "sb-test-\(UUID().uuidString.prefix(6))"
-        let connection = try TestRedis.connection(name: name)
+        let connection = try topology.connection(name: name)
         try connection.connect()
         let list = try connection.send(["CLIENT", "LIST"]).string ?? ""
         #expect(list.contains("name=\(name)"))
     }
 
-    @Test func selectsTheConfiguredDatabase() throws {
-        var configuration = try TestRedis.configuration()
+    @Test(arguments: Topology.plainAndTLS)
+    func selectsTheConfiguredDatabase(over topology: Topology) throws {
+        var configuration = try topology.configuration()
         configuration.database = 3
         let inThree = RedisConnection(configuration: configuration)
         let key = TestRedis.uniquePrefix() + "db"
         try inThree.send(RedisCommand("SET", key, "here"))
-        #expect(try TestRedis.connection().send(RedisCommand("EXISTS", key)) == .integer(0))
+        #expect(try topology.connection().send(RedisCommand("EXISTS", key)) == .integer(0))
         #expect(try inThree.send(RedisCommand("GET", key)).string == "here")
         try inThree.send(RedisCommand("DEL", key))
     }
@@ -106,9 +113,10 @@ struct RedisConnectionTests {
         }
     }
 
-    @Test func sha1MatchesRedis() throws {
+    @Test(arguments: Topology.plainAndTLS)
+    func sha1MatchesRedis(over topology: Topology) throws {
         let source = "return 'probe ' .. ARGV[1]"
-        let loaded = try TestRedis.connection().send(RedisCommand("SCRIPT", "LOAD", source))
+        let loaded = try topology.connection().send(RedisCommand("SCRIPT", "LOAD", source))
         #expect(loaded.string == SHA1.hexDigest(source.utf8))
     }
 }

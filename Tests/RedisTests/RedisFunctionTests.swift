@@ -38,8 +38,9 @@ struct RedisFunctionTests {
         #expect(listed.array?.count == 1, "the library is loaded again: \(listed)")
     }
 
-    @Test func pipelinedCallsRecoverFromAMissingFunctionInOrder() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func pipelinedCallsRecoverFromAMissingFunctionInOrder(over topology: Topology) throws {
+        let connection = try topology.connection()
         let double = Self.library("""
         redis.register_function{function_name = LIBRARY .. '_double', callback = function(keys, args) return tonumber(args[1]) * 2 end}
         """).function("double")
@@ -80,8 +81,9 @@ struct RedisFunctionTests {
         #expect(stats["cmdstat_fcall"]?.hasPrefix("calls=50,") == true, "30 calls, then the 20 that missed re-sent once: \(stats)")
     }
 
-    @Test func functionErrorsAreServerErrors() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func functionErrorsAreServerErrors(over topology: Topology) throws {
+        let connection = try topology.connection()
         let failing = Self.library("""
         redis.register_function{function_name = LIBRARY .. '_failing', callback = function() return redis.error_reply('NOPE agent is unknown') end}
         """).function("failing")
@@ -90,8 +92,9 @@ struct RedisFunctionTests {
         } throws: { error in (error as? RedisServerError)?.message == "NOPE agent is unknown" }
     }
 
-    @Test func aLibraryThatDoesNotCompileIsRefusedWithRedisText() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func aLibraryThatDoesNotCompileIsRefusedWithRedisText(over topology: Topology) throws {
+        let connection = try topology.connection()
         let broken = Self.library("local x = = 1\n").function("none")
         #expect {
             try connection.call(broken)
@@ -101,8 +104,9 @@ struct RedisFunctionTests {
 
 @Suite("Read-only functions")
 struct ReadOnlyFunctionTests {
-    @Test func aReadOnlyFunctionIsLoadedWhenMissingAndRedisRefusesItsWrites() throws {
-        let connection = try TestRedis.connection()
+    @Test(arguments: Topology.plainAndTLS)
+    func aReadOnlyFunctionIsLoadedWhenMissingAndRedisRefusesItsWrites(over topology: Topology) throws {
+        let connection = try topology.connection()
         let key = TestRedis.uniquePrefix() + "k"
         try connection.send(RedisCommand("SET", key, "before"))
         let library = RedisFunctionTests.library("""

@@ -18,6 +18,10 @@ public enum Topology: String, CaseIterable, Sendable, CustomStringConvertible {
     /// Also over TLS: the presence and routing suites, end to end with workers on `rediss://`.
     public static var withTLS: [Topology] { [.standalone, .cluster, .tls] }
 
+    /// The single Redis in plain text and over TLS: the client suites' round trips,
+    /// pipelines, subscriber and functions run on both.
+    public static var plainAndTLS: [Topology] { [.standalone, .tls] }
+
     public var description: String { rawValue }
 
     /// The URL workers and test connections use (on the cluster, every node as a seed).
@@ -29,6 +33,11 @@ public enum Topology: String, CaseIterable, Sendable, CustomStringConvertible {
             case .tls: try TestTLS.url
             }
         }
+    }
+
+    /// A fresh connection to this topology's Redis.
+    public func connection(name: String? = nil) throws -> RedisConnection {
+        RedisConnection(configuration: try configuration(name: name))
     }
 
     /// A configuration for this topology's Redis.
